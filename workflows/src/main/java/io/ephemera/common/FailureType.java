@@ -1,0 +1,50 @@
+package io.ephemera.common;
+
+import io.temporal.failure.ApplicationFailure;
+
+/**
+ * The catalogue of typed failures activities raise. The enum constant's name is the {@link
+ * ApplicationFailure} type stored in history, so constants are never renamed.
+ */
+public enum FailureType {
+  /** A name derived from user input cannot be made DNS-1123 safe. Retrying cannot help. */
+  InvalidName(false),
+  /** The cluster refused the request (401/403): RBAC must change first. */
+  KubernetesForbidden(false),
+  /** The cluster rejected an object as invalid (422). */
+  KubernetesInvalid(false),
+  /** The rollout cannot succeed without a new push (image pull failure, progress deadline). */
+  RolloutFailed(false),
+  /** The rollout has not finished yet; retried with backoff. */
+  RolloutPending(true),
+  /** The cluster is unreachable or answered 5xx; retried with backoff. */
+  KubernetesUnavailable(true);
+
+  private final boolean retryable;
+
+  FailureType(boolean retryable) {
+    this.retryable = retryable;
+  }
+
+  public boolean retryable() {
+    return retryable;
+  }
+
+  public ApplicationFailure failure(String message, Throwable cause) {
+    return retryable
+        ? ApplicationFailure.newFailureWithCause(message, name(), cause)
+        : ApplicationFailure.newNonRetryableFailureWithCause(message, name(), cause);
+  }
+
+  public ApplicationFailure failure(String message) {
+    return failure(message, null);
+  }
+
+  /** Types that no retry policy should retry, for {@code RetryOptions.setDoNotRetry}. */
+  public static String[] nonRetryableTypes() {
+    return java.util.Arrays.stream(values())
+        .filter(t -> !t.retryable)
+        .map(Enum::name)
+        .toArray(String[]::new);
+  }
+}

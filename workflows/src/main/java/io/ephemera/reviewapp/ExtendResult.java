@@ -1,0 +1,6 @@
+package io.ephemera.reviewapp;
+
+import java.time.Instant;
+
+/** Answer of the {@code extend} update: when the environment will now stop by itself. */
+public record ExtendResult(Instant autoStopAt) {}
