@@ -76,7 +76,8 @@ public final class Names {
     return labelValue.replace('.', '/');
   }
 
-  static String slug(String s) {
+  /** Lower-case alphanumerics with single dashes; no length cap. */
+  public static String slug(String s) {
     String lower = s.toLowerCase(Locale.ROOT);
     StringBuilder b = new StringBuilder(lower.length());
     boolean dash = false;

@@ -1,0 +1,406 @@
+package io.ephemera.reviewapp;
+
+import io.ephemera.activity.config.ConfigActivities;
+import io.ephemera.activity.config.ReviewSettings;
+import io.ephemera.activity.kubernetes.KubernetesActivities;
+import io.ephemera.activity.kubernetes.NamespaceSpec;
+import io.ephemera.activity.kubernetes.NamespaceState;
+import io.ephemera.activity.kubernetes.RolloutRequest;
+import io.ephemera.activity.kubernetes.WorkloadSpec;
+import io.ephemera.common.Names;
+import io.ephemera.common.WorkflowIds;
+import io.temporal.activity.LocalActivityOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInit;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import org.slf4j.Logger;
+
+/**
+ * The life of one merge request's review app: deploy each new head commit, keep the newest one
+ * live, stop after an idle period, and tear everything down in order when asked.
+ *
+ * <p>Activity options (timeouts, retries) are not set here: the worker registers this
+ * implementation with options built from {@code ephemera.activities.*}.
+ */
+public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
+  private static final Logger log = Workflow.getLogger(ReviewAppWorkflowImpl.class);
+
+  /**
+   * Idempotency keys remembered; GitLab redeliveries come within hours, not thousands of pushes.
+   */
+  static final int MAX_SEEN_KEYS = 500;
+
+  /** Hard cap on {@code extend} until the settings are loaded (first moments of a run). */
+  private static final Duration EXTEND_CAP_BEFORE_SETTINGS = Duration.ofDays(30);
+
+  private static final Duration MAX_TEARDOWN_BACKOFF = Duration.ofMinutes(5);
+
+  private final ConfigActivities config =
+      Workflow.newLocalActivityStub(
+          ConfigActivities.class,
+          LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+  private final KubernetesActivities kubernetes =
+      Workflow.newActivityStub(KubernetesActivities.class);
+
+  private final ReviewAppRequest request;
+  private final String workflowId;
+  private final String namespace;
+  private final LinkedHashSet<String> seenKeys = new LinkedHashSet<>();
+  private final Random random;
+
+  private ReviewSettings settings;
+  private DeployRequest pendingDeploy;
+  private String deployingSha;
+  private String stopReason;
+  private boolean autoStopChanged;
+
+  private ReviewAppPhase phase = ReviewAppPhase.PENDING;
+  private String sha;
+  private String url;
+  private int deployments;
+  private Instant autoStopAt;
+  private List<String> resources = List.of();
+  private String lastError;
+
+  @WorkflowInit
+  public ReviewAppWorkflowImpl(ReviewAppRequest request) {
+    this.request = request;
+    this.workflowId = WorkflowIds.reviewApp(request.projectId(), request.mrIid());
+    this.namespace =
+        Names.reviewNamespace(request.projectId(), request.projectPath(), request.mrIid());
+    this.random = Workflow.newRandom();
+    ReviewAppRequest.Carried carried = request.carried();
+    if (carried != null) {
+      if (carried.seenKeys() != null) {
+        seenKeys.addAll(carried.seenKeys());
+      }
+      pendingDeploy = carried.pendingDeploy();
+      ReviewAppStatus s = carried.status();
+      if (s != null) {
+        phase = s.phase();
+        sha = s.sha();
+        url = s.url();
+        deployments = s.deployments();
+        autoStopAt = s.autoStopAt();
+        resources = s.resources();
+        lastError = s.lastError();
+      }
+    }
+  }
+
+  @Override
+  public ReviewAppResult run(ReviewAppRequest ignored) {
+    settings = config.reviewSettings(request.projectId());
+    if (autoStopAt == null) {
+      // A review app that never deploys must still go away by itself.
+      resetAutoStop();
+    }
+    try {
+      while (stopReason == null) {
+        if (pendingDeploy != null) {
+          deployNewest();
+          continue;
+        }
+        if (Workflow.getInfo().isContinueAsNewSuggested() && Workflow.isEveryHandlerFinished()) {
+          Workflow.continueAsNew(carryOver());
+        }
+        Duration untilAutoStop = Duration.between(now(), autoStopAt);
+        if (untilAutoStop.isNegative() || untilAutoStop.isZero()) {
+          stopReason = "idle for " + human(settings.autoStop());
+          break;
+        }
+        autoStopChanged = false;
+        Workflow.await(
+            untilAutoStop, () -> stopReason != null || pendingDeploy != null || autoStopChanged);
+      }
+    } catch (CanceledFailure e) {
+      // The workflow itself was cancelled (UI or CLI): that is a request to stop, not a leak.
+      stopReason = "workflow cancelled";
+    }
+    // Detached: teardown must run to the end even when the workflow is being cancelled.
+    Workflow.newDetachedCancellationScope(this::teardown).run();
+    return new ReviewAppResult(status());
+  }
+
+  /**
+   * Deploys the pending commit. A newer commit or a stop arriving meanwhile cancels it, so only the
+   * newest SHA ever goes live and a stale rollout never holds up a teardown.
+   */
+  private void deployNewest() {
+    DeployRequest target = pendingDeploy;
+    pendingDeploy = null;
+    deployingSha = target.sha();
+    phase = ReviewAppPhase.DEPLOYING;
+    lastError = null;
+    log.info("Deploying {} of {}", shortSha(target.sha()), workflowId);
+
+    List<Promise<Void>> holder = new ArrayList<>(1);
+    CancellationScope scope =
+        Workflow.newCancellationScope(() -> holder.add(Async.procedure(this::deploySteps, target)));
+    scope.run();
+    Promise<Void> done = holder.get(0);
+    Workflow.await(() -> done.isCompleted() || pendingDeploy != null || stopReason != null);
+    if (!done.isCompleted()) {
+      scope.cancel(stopReason != null ? "stopping" : "superseded by a newer commit");
+    }
+    try {
+      done.get();
+      sha = target.sha();
+      url = settings.urlScheme() + "://" + host();
+      deployments++;
+      phase = ReviewAppPhase.READY;
+      resetAutoStop();
+      log.info("{} is READY at {} with {}", workflowId, url, shortSha(sha));
+    } catch (TemporalFailure e) {
+      if (scope.isCancelRequested()) {
+        log.info(
+            "Deploy of {} cancelled: {}", shortSha(target.sha()), scope.getCancellationReason());
+      } else {
+        phase = ReviewAppPhase.FAILED;
+        lastError = "deploy of " + shortSha(target.sha()) + " failed: " + describe(e);
+        log.warn("{}: {}", workflowId, lastError);
+      }
+    } finally {
+      deployingSha = null;
+    }
+  }
+
+  private void deploySteps(DeployRequest target) {
+    List<String> objects =
+        new ArrayList<>(
+            kubernetes.ensureNamespace(
+                new NamespaceSpec(namespace, workflowId, request.projectId(), request.mrIid())));
+    resources = List.copyOf(objects);
+    String image = settings.image(request.projectPath(), target.sha());
+    objects.addAll(
+        kubernetes.applyWorkload(
+            new WorkloadSpec(namespace, workflowId, target.sha(), image, host())));
+    resources = List.copyOf(objects);
+    kubernetes.awaitRollout(new RolloutRequest(namespace, target.sha()));
+  }
+
+  /** Ordered, idempotent, and retried until done: nothing may outlive the review app. */
+  private void teardown() {
+    phase = ReviewAppPhase.STOPPING;
+    log.info("Tearing down {}: {}", workflowId, stopReason);
+    untilDone("delete ingress", () -> kubernetes.deleteIngress(namespace));
+    untilDone("delete workloads", () -> kubernetes.deleteWorkloads(namespace));
+    untilDone("delete namespace", () -> kubernetes.deleteNamespace(namespace));
+    boolean reportedStuck = false;
+    while (true) {
+      NamespaceState state =
+          untilDone("wait for namespace", () -> kubernetes.awaitNamespaceGone(namespace));
+      if (state.gone()) {
+        break;
+      }
+      Instant since = state.terminatingSince();
+      if (since != null
+          && Duration.between(since, now()).compareTo(settings.namespaceStuckAfter()) > 0) {
+        lastError = "namespace " + namespace + " stuck in Terminating since " + since;
+        if (!reportedStuck) {
+          log.warn("{}: {}; teardown keeps trying", workflowId, lastError);
+          reportedStuck = true;
+        }
+      }
+      Workflow.sleep(settings.teardownPollInterval());
+      // Deleting again is harmless and recovers a namespace whose deletion was never recorded.
+      untilDone("delete namespace", () -> kubernetes.deleteNamespace(namespace));
+    }
+    resources = List.of();
+    url = null;
+    phase = ReviewAppPhase.STOPPED;
+    log.info("{} stopped: {}", workflowId, stopReason);
+  }
+
+  /**
+   * Runs a teardown step until it succeeds. Activity retry policies already retry transient
+   * failures; this outer loop also outlasts non-retryable ones (a 403 until RBAC is fixed), because
+   * giving up would leak the environment.
+   */
+  private <T> T untilDone(String what, java.util.function.Supplier<T> step) {
+    Duration backoff = Duration.ofSeconds(10);
+    while (true) {
+      try {
+        return step.get();
+      } catch (ActivityFailure e) {
+        lastError = what + " failed, retrying: " + describe(e);
+        log.warn("{}: {}", workflowId, lastError);
+        Workflow.sleep(backoff);
+        backoff = backoff.multipliedBy(2);
+        if (backoff.compareTo(MAX_TEARDOWN_BACKOFF) > 0) {
+          backoff = MAX_TEARDOWN_BACKOFF;
+        }
+      }
+    }
+  }
+
+  private void untilDone(String what, Runnable step) {
+    untilDone(
+        what,
+        () -> {
+          step.run();
+          return Boolean.TRUE;
+        });
+  }
+
+  @Override
+  public void deploy(DeployRequest deploy) {
+    if (stopReason != null) {
+      log.info("Ignoring deploy of {}: {} is stopping", shortSha(deploy.sha()), workflowId);
+      return;
+    }
+    if (!seenKeys.add(deploy.idempotencyKey())) {
+      log.info("Ignoring redelivery {} of {}", deploy.idempotencyKey(), shortSha(deploy.sha()));
+      return;
+    }
+    if (seenKeys.size() > MAX_SEEN_KEYS) {
+      Iterator<String> oldest = seenKeys.iterator();
+      oldest.next();
+      oldest.remove();
+    }
+    if (deploy.sha().equals(targetSha())) {
+      log.info("{} already live or deploying; nothing to do", shortSha(deploy.sha()));
+      return;
+    }
+    pendingDeploy = deploy;
+  }
+
+  /** The commit that is live or on its way; a failed commit may be retried by a new delivery. */
+  private String targetSha() {
+    if (pendingDeploy != null) {
+      return pendingDeploy.sha();
+    }
+    if (deployingSha != null) {
+      return deployingSha;
+    }
+    return phase == ReviewAppPhase.READY ? sha : null;
+  }
+
+  @Override
+  public void stop(String reason) {
+    if (stopReason == null) {
+      stopReason = reason == null || reason.isBlank() ? "stop requested" : reason;
+    }
+  }
+
+  @Override
+  public void validateExtend(ExtendRequest extend) {
+    if (stopReason != null) {
+      throw new IllegalStateException("the review app is stopping: " + stopReason);
+    }
+    Duration d = parseDuration(extend);
+    Duration max = settings == null ? EXTEND_CAP_BEFORE_SETTINGS : settings.maxExtend();
+    if (d.compareTo(max) > 0) {
+      throw new IllegalArgumentException("duration " + d + " is longer than the maximum " + max);
+    }
+  }
+
+  @Override
+  public ExtendResult extend(ExtendRequest extend) {
+    autoStopAt = now().plus(parseDuration(extend));
+    autoStopChanged = true;
+    log.info("{} extended; auto-stop at {}", workflowId, autoStopAt);
+    return new ExtendResult(autoStopAt);
+  }
+
+  @Override
+  public ReviewAppStatus status() {
+    return new ReviewAppStatus(
+        request.projectId(),
+        request.projectPath(),
+        request.mrIid(),
+        phase,
+        sha,
+        url,
+        namespace,
+        deployments,
+        autoStopAt,
+        resources,
+        lastError,
+        stopReason);
+  }
+
+  private ReviewAppRequest carryOver() {
+    return new ReviewAppRequest(
+        request.projectId(),
+        request.projectPath(),
+        request.mrIid(),
+        request.title(),
+        new ReviewAppRequest.Carried(status(), List.copyOf(seenKeys), pendingDeploy));
+  }
+
+  private void resetAutoStop() {
+    long jitterMillis = settings.autoStopJitter().toMillis();
+    long jitter = jitterMillis <= 0 ? 0 : (long) (random.nextDouble() * jitterMillis);
+    autoStopAt = now().plus(settings.autoStop()).plusMillis(jitter);
+    autoStopChanged = true;
+  }
+
+  private String host() {
+    return settings.host(request.projectId(), Names.slug(request.projectPath()), request.mrIid());
+  }
+
+  private static Duration parseDuration(ExtendRequest extend) {
+    if (extend == null || extend.duration() == null || extend.duration().isBlank()) {
+      throw new IllegalArgumentException("duration is required, e.g. \"PT48H\"");
+    }
+    Duration d;
+    try {
+      d = Duration.parse(extend.duration());
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          "duration \"" + extend.duration() + "\" is not ISO-8601, e.g. \"PT48H\"");
+    }
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("duration must be positive, was " + d);
+    }
+    return d;
+  }
+
+  /** The innermost failure message, which names what went wrong (the outer ones name the call). */
+  static String describe(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    if (t instanceof ApplicationFailure af) {
+      return af.getOriginalMessage() + " [" + af.getType() + "]";
+    }
+    if (t instanceof TemporalFailure tf) {
+      return tf.getOriginalMessage();
+    }
+    return String.valueOf(t.getMessage());
+  }
+
+  private static Instant now() {
+    return Instant.ofEpochMilli(Workflow.currentTimeMillis());
+  }
+
+  static String shortSha(String sha) {
+    return sha == null || sha.length() <= 8 ? sha : sha.substring(0, 8);
+  }
+
+  static String human(Duration d) {
+    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
+      return d.toDays() == 1 ? "1 day" : d.toDays() + " days";
+    }
+    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
+      return d.toHours() == 1 ? "1 hour" : d.toHours() + " hours";
+    }
+    return d.toString();
+  }
+}
