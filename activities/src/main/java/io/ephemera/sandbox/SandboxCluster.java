@@ -1,0 +1,164 @@
+package io.ephemera.sandbox;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.ServerRequest;
+import io.fabric8.mockwebserver.ServerResponse;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An in-process stand-in for a Kubernetes cluster, for the {@code local} profile only: the
+ * architecture allows a sandbox in place of every external system there, and forbids one anywhere
+ * else. It is Fabric8's mock API server in CRUD mode on loopback, so the real {@code
+ * KubernetesActivitiesImpl} talks real HTTP to it, plus a small controller thread doing what a
+ * cluster's controllers would (see {@link SandboxController}): Deployments report a finished
+ * rollout after {@code rolloutDelay}, and a deleted namespace takes its objects with it.
+ *
+ * <p>What it is not: nothing runs (no kubelet, no images pulled, no pods), no admission, no RBAC,
+ * no server-side apply, no garbage collection by owner reference, state in memory only and lost on
+ * restart. To use a real cluster, set {@code ephemera.kubernetes.sandbox=false} and provide a
+ * kubeconfig or run in-cluster with a ServiceAccount.
+ */
+public final class SandboxCluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SandboxCluster.class);
+
+  /**
+   * The mock web server logs every request at INFO through java.util.logging; the controller alone
+   * makes dozens a second. Held strongly, since JUL forgets the level of a logger nobody holds.
+   */
+  private static final java.util.logging.Logger MOCK_WEB_SERVER_LOG =
+      java.util.logging.Logger.getLogger(MockWebServer.class.getName());
+
+  private final KubernetesMockServer server;
+  private final KubernetesClient client;
+  private final SandboxController controller;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private SandboxCluster(Duration rolloutDelay) {
+    MOCK_WEB_SERVER_LOG.setLevel(Level.WARNING);
+    // Plain HTTP on loopback: nothing leaves the machine, and no self-signed certificate to trust.
+    Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
+    server =
+        new KubernetesMockServer(
+            new Context(Serialization.jsonMapper()),
+            new MockWebServer(),
+            expectations,
+            // Mixed: CRUD for objects, and the server's own canned answers for / and /version.
+            new KubernetesMixedDispatcher(expectations),
+            false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+    controller =
+        new SandboxController(client, rolloutDelay, Clock.systemUTC(), this::forgetRequests);
+  }
+
+  /**
+   * Starts the sandbox and its controller.
+   *
+   * @param rolloutDelay how long a Deployment takes to "roll out" after its template last changed
+   */
+  public static SandboxCluster start(Duration rolloutDelay) {
+    Objects.requireNonNull(rolloutDelay, "rolloutDelay");
+    if (rolloutDelay.isNegative()) {
+      throw new IllegalArgumentException("rolloutDelay must not be negative");
+    }
+    SandboxCluster cluster = new SandboxCluster(rolloutDelay);
+    cluster.controller.start();
+    log.info(
+        "Kubernetes SANDBOX at {}: an in-memory stand-in (Fabric8 mock API server), not a cluster."
+            + " Nothing runs in it, Deployments report ready after {}, and everything is lost on"
+            + " restart. For a real cluster set ephemera.kubernetes.sandbox=false with a kubeconfig"
+            + " or an in-cluster ServiceAccount.",
+        cluster.url(),
+        rolloutDelay);
+    return cluster;
+  }
+
+  /** A client for the sandbox, owned by it: closed with it. */
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** The API server URL, e.g. for a kubeconfig pointing at the sandbox. */
+  public String url() {
+    return server.url("/");
+  }
+
+  /** Every namespace, sorted by name, with the objects it holds of the kinds the sandbox knows. */
+  public List<NamespaceEntry> inventory() {
+    List<Namespace> namespaces = client.namespaces().list().getItems();
+    Map<String, List<ObjectEntry>> byNamespace = new HashMap<>();
+    for (SandboxKinds.Kind<?> kind : SandboxKinds.ALL) {
+      for (HasMetadata o : kind.listAll(client)) {
+        byNamespace
+            .computeIfAbsent(o.getMetadata().getNamespace(), k -> new ArrayList<>())
+            .add(new ObjectEntry(kind.name(), o.getMetadata().getName(), labels(o)));
+      }
+    }
+    List<NamespaceEntry> entries = new ArrayList<>();
+    for (Namespace n : namespaces) {
+      String name = n.getMetadata().getName();
+      List<ObjectEntry> objects = new ArrayList<>(byNamespace.getOrDefault(name, List.of()));
+      objects.sort(Comparator.comparing(ObjectEntry::kind).thenComparing(ObjectEntry::name));
+      entries.add(new NamespaceEntry(name, labels(n), List.copyOf(objects)));
+    }
+    entries.sort(Comparator.comparing(NamespaceEntry::name));
+    return List.copyOf(entries);
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    controller.close();
+    client.close();
+    server.destroy();
+  }
+
+  /**
+   * The mock web server keeps every request it served for tests to inspect; a sandbox running for
+   * days would keep them all. The controller calls this on every pass.
+   */
+  private void forgetRequests() {
+    try {
+      while (server.takeRequest(0, TimeUnit.MILLISECONDS) != null) {
+        // drained
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Map<String, String> labels(HasMetadata o) {
+    Map<String, String> labels = o.getMetadata().getLabels();
+    return labels == null ? Map.of() : Map.copyOf(labels);
+  }
+
+  /** A namespace of the sandbox and the objects in it, sorted by kind and name. */
+  public record NamespaceEntry(
+      String name, Map<String, String> labels, List<ObjectEntry> objects) {}
+
+  /** One object: its kind ({@code Deployment}, {@code Service}, ...), name and labels. */
+  public record ObjectEntry(String kind, String name, Map<String, String> labels) {}
+}
