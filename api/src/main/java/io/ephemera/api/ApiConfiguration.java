@@ -1,0 +1,19 @@
+package io.ephemera.api;
+
+import io.ephemera.api.environments.ApiProperties;
+import io.ephemera.api.webhook.WebhookProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Everything the {@code api} role serves: the GitLab webhook receiver ({@code /webhooks/gitlab}),
+ * the REST API ({@code /api/v1/**}) and their problem+json errors.
+ *
+ * <p>The importing application provides the {@link io.temporal.client.WorkflowClient}; this module
+ * never starts a worker and keeps no state of its own, so any number of replicas may run.
+ */
+@Configuration(proxyBeanMethods = false)
+@ComponentScan
+@EnableConfigurationProperties({WebhookProperties.class, ApiProperties.class})
+public class ApiConfiguration {}

@@ -1,0 +1,44 @@
+package io.ephemera.apitest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/** GitLab payloads from {@code src/test/resources/gitlab/}, adjustable per test. */
+public final class Fixtures {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private Fixtures() {}
+
+  public static byte[] bytes(String name) {
+    try (InputStream in = Fixtures.class.getResourceAsStream("/gitlab/" + name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no fixture gitlab/" + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static ObjectNode tree(String name) {
+    return (ObjectNode) JSON.readTree(bytes(name));
+  }
+
+  /** A merge request fixture moved to another project and MR, so tests never share a workflow. */
+  public static ObjectNode mergeRequest(String name, long projectId, long iid) {
+    ObjectNode root = tree(name);
+    ((ObjectNode) root.get("project")).put("id", projectId);
+    ObjectNode attributes = (ObjectNode) root.get("object_attributes");
+    attributes.put("iid", iid);
+    attributes.put("source_project_id", projectId);
+    attributes.put("target_project_id", projectId);
+    return root;
+  }
+
+  public static byte[] toBytes(ObjectNode node) {
+    return JSON.writeValueAsBytes(node);
+  }
+}
