@@ -66,6 +66,8 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private DeployRequest pendingDeploy;
   private String deployingSha;
   private String stopReason;
+  private boolean cancelled;
+  private DeployRequest deployAfterStop;
   private boolean autoStopChanged;
 
   private ReviewAppPhase phase = ReviewAppPhase.PENDING;
@@ -124,15 +126,35 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
           break;
         }
         autoStopChanged = false;
+        // Waking on the suggestion too: a burst of ignored redeliveries grows history without
+        // waking the loop otherwise.
         Workflow.await(
-            untilAutoStop, () -> stopReason != null || pendingDeploy != null || autoStopChanged);
+            untilAutoStop,
+            () ->
+                stopReason != null
+                    || pendingDeploy != null
+                    || autoStopChanged
+                    || Workflow.getInfo().isContinueAsNewSuggested());
       }
     } catch (CanceledFailure e) {
       // The workflow itself was cancelled (UI or CLI): that is a request to stop, not a leak.
       stopReason = "workflow cancelled";
+      cancelled = true;
     }
     // Detached: teardown must run to the end even when the workflow is being cancelled.
     Workflow.newDetachedCancellationScope(this::teardown).run();
+    if (deployAfterStop != null && !cancelled) {
+      // The MR was reopened or pushed to while we tore down (signal-with-start reaches the
+      // stopping run, by design of USE_EXISTING): start a fresh environment instead of losing it.
+      log.info("{}: a deploy arrived during teardown; starting afresh", workflowId);
+      Workflow.continueAsNew(
+          new ReviewAppRequest(
+              request.projectId(),
+              request.projectPath(),
+              request.mrIid(),
+              request.title(),
+              new ReviewAppRequest.Carried(null, List.copyOf(seenKeys), deployAfterStop)));
+    }
     return new ReviewAppResult(status());
   }
 
@@ -163,7 +185,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       url = settings.urlScheme() + "://" + host();
       deployments++;
       phase = ReviewAppPhase.READY;
-      resetAutoStop();
+      pushAutoStop();
       log.info("{} is READY at {} with {}", workflowId, url, shortSha(sha));
     } catch (TemporalFailure e) {
       if (scope.isCancelRequested()) {
@@ -195,6 +217,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   /** Ordered, idempotent, and retried until done: nothing may outlive the review app. */
   private void teardown() {
+    String errorBeforeTeardown = lastError;
     phase = ReviewAppPhase.STOPPING;
     log.info("Tearing down {}: {}", workflowId, stopReason);
     untilDone("delete ingress", () -> kubernetes.deleteIngress(namespace));
@@ -222,6 +245,8 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     }
     resources = List.of();
     url = null;
+    // Teardown errors were overcome (it finished); a deploy error still explains the app's end.
+    lastError = errorBeforeTeardown;
     phase = ReviewAppPhase.STOPPED;
     log.info("{} stopped: {}", workflowId, stopReason);
   }
@@ -259,10 +284,6 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   @Override
   public void deploy(DeployRequest deploy) {
-    if (stopReason != null) {
-      log.info("Ignoring deploy of {}: {} is stopping", shortSha(deploy.sha()), workflowId);
-      return;
-    }
     if (!seenKeys.add(deploy.idempotencyKey())) {
       log.info("Ignoring redelivery {} of {}", deploy.idempotencyKey(), shortSha(deploy.sha()));
       return;
@@ -271,6 +292,14 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       Iterator<String> oldest = seenKeys.iterator();
       oldest.next();
       oldest.remove();
+    }
+    if (stopReason != null) {
+      log.info(
+          "{} is stopping; {} will be deployed afresh after teardown",
+          workflowId,
+          shortSha(deploy.sha()));
+      deployAfterStop = deploy;
+      return;
     }
     if (deploy.sha().equals(targetSha())) {
       log.info("{} already live or deploying; nothing to do", shortSha(deploy.sha()));
@@ -341,6 +370,15 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         request.mrIid(),
         request.title(),
         new ReviewAppRequest.Carried(status(), List.copyOf(seenKeys), pendingDeploy));
+  }
+
+  /** A deploy restarts the idle clock but never cuts short an extension someone asked for. */
+  private void pushAutoStop() {
+    Instant previous = autoStopAt;
+    resetAutoStop();
+    if (previous != null && previous.isAfter(autoStopAt)) {
+      autoStopAt = previous;
+    }
   }
 
   private void resetAutoStop() {
