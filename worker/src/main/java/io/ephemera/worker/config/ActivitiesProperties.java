@@ -1,0 +1,115 @@
+package io.ephemera.worker.config;
+
+import io.ephemera.common.ActivityDefaults;
+import io.ephemera.common.FailureType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code ephemera.activities.*}: timeouts and retries of every activity. {@code defaults} apply to
+ * all; {@code overrides.<ActivityType>} (e.g. {@code KubernetesAwaitRollout}) replace single fields
+ * for one activity type.
+ */
+@ConfigurationProperties("ephemera.activities")
+public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, Options> overrides) {
+
+  /**
+   * Teardown steps retry without limit: giving up would leak the environment. Waits get a heartbeat
+   * timeout so a dead worker is noticed in 30 s instead of at the end of the wait.
+   */
+  static final Map<String, Options> BUILT_IN =
+      Map.of(
+          "KubernetesDeleteIngress", Options.unlimited(),
+          "KubernetesDeleteWorkloads", Options.unlimited(),
+          "KubernetesDeleteNamespace", Options.unlimited(),
+          "KubernetesAwaitNamespaceGone",
+              new Options(Duration.ofMinutes(3), Duration.ofSeconds(30), null, null, null, 0),
+          "KubernetesAwaitRollout",
+              new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, null));
+
+  public ActivitiesProperties {
+    overrides = overrides == null ? Map.of() : Map.copyOf(overrides);
+  }
+
+  /**
+   * One activity's settings; null fields inherit.
+   *
+   * @param maxAttempts 0 means unlimited
+   */
+  public record Options(
+      Duration startToClose,
+      Duration heartbeat,
+      Duration initialInterval,
+      Double backoff,
+      Duration maxInterval,
+      Integer maxAttempts) {
+
+    static Options unlimited() {
+      return new Options(null, null, null, null, null, 0);
+    }
+
+    Options orElse(Options base) {
+      return new Options(
+          startToClose != null ? startToClose : base.startToClose,
+          heartbeat != null ? heartbeat : base.heartbeat,
+          initialInterval != null ? initialInterval : base.initialInterval,
+          backoff != null ? backoff : base.backoff,
+          maxInterval != null ? maxInterval : base.maxInterval,
+          maxAttempts != null ? maxAttempts : base.maxAttempts);
+    }
+  }
+
+  /** The defaults, with unset fields filled by values that suit cluster calls. */
+  Options effectiveDefaults() {
+    Options fallback =
+        new Options(
+            Duration.ofMinutes(2),
+            null,
+            Duration.ofSeconds(1),
+            2.0,
+            Duration.ofMinutes(1),
+            // Five attempts over about half a minute: long enough for a blip, short enough that a
+            // broken deploy shows as FAILED while the author is still looking.
+            5);
+    return defaults == null ? fallback : defaults.orElse(fallback);
+  }
+
+  ActivityOptions defaultActivityOptions() {
+    return toActivityOptions(effectiveDefaults());
+  }
+
+  /** Per-type options: built-in ones, then configured overrides, each over the defaults. */
+  Map<String, ActivityOptions> perTypeActivityOptions() {
+    Options base = effectiveDefaults();
+    Map<String, Options> merged = new HashMap<>(BUILT_IN);
+    overrides.forEach(
+        (type, o) -> merged.merge(type, o, (builtIn, configured) -> configured.orElse(builtIn)));
+    Map<String, ActivityOptions> result = new HashMap<>();
+    merged.forEach((type, o) -> result.put(type, toActivityOptions(o.orElse(base))));
+    return result;
+  }
+
+  static ActivityOptions toActivityOptions(Options o) {
+    RetryOptions retry =
+        RetryOptions.newBuilder()
+            .setInitialInterval(o.initialInterval())
+            .setBackoffCoefficient(o.backoff())
+            .setMaximumInterval(o.maxInterval())
+            .setMaximumAttempts(o.maxAttempts())
+            .setDoNotRetry(FailureType.nonRetryableTypes())
+            .build();
+    ActivityOptions.Builder b =
+        ActivityDefaults.newBuilder()
+            .setStartToCloseTimeout(o.startToClose())
+            .setRetryOptions(retry);
+    if (o.heartbeat() != null) {
+      b.setHeartbeatTimeout(o.heartbeat());
+    }
+    return b.build();
+  }
+}

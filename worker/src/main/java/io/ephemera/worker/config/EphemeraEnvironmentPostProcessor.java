@@ -1,0 +1,117 @@
+package io.ephemera.worker.config;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * Turns Ephemera's own settings into the settings of the libraries it uses, and refuses to start a
+ * production process on in-memory or sandboxed defaults.
+ *
+ * <ul>
+ *   <li>{@code ephemera.temporal.target} becomes the Temporal starter's {@code
+ *       spring.temporal.connection.target}; TLS and API keys stay in the starter's own properties.
+ *   <li>Without a target, the {@code local} profile gets an in-JVM Temporal server; any other
+ *       profile fails with a message naming the property.
+ *   <li>The sandbox cluster is refused outside {@code local}.
+ *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
+ *       fail when the api role is on.
+ * </ul>
+ *
+ * Runs here rather than in a bean because the Temporal starter reads its target while the context
+ * is being built.
+ */
+public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcessor {
+  public static final String LOCAL_PROFILE = "local";
+  static final String SOURCE_NAME = "ephemeraDerived";
+  static final String EMBEDDED = "ephemera.temporal.embedded";
+  static final String EMBEDDED_PORT = "ephemera.temporal.embedded-port";
+  static final String GENERATED_TOKEN = "ephemera.api.generated-token";
+
+  @Override
+  public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
+    boolean local = env.matchesProfiles(LOCAL_PROFILE);
+    Set<String> roles = Roles.from(env);
+    Map<String, Object> derived = new LinkedHashMap<>();
+
+    String target = env.getProperty("ephemera.temporal.target");
+    if (target != null && !target.isBlank()) {
+      derived.put("spring.temporal.connection.target", target.trim());
+      derived.put(EMBEDDED, "false");
+    } else if (local) {
+      int port = env.getProperty(EMBEDDED_PORT, Integer.class, 7233);
+      if (port == 0) {
+        port = freeLoopbackPort();
+      }
+      derived.put("spring.temporal.connection.target", "127.0.0.1:" + port);
+      derived.put(EMBEDDED, "true");
+      derived.put(EMBEDDED_PORT, port);
+    } else {
+      throw new MissingConfigurationException(
+          "ephemera.temporal.target is not set. Set it to your Temporal frontend (host:port);"
+              + " only the 'local' profile may run on an in-memory Temporal server.");
+    }
+
+    boolean sandbox = env.getProperty("ephemera.kubernetes.sandbox", Boolean.class, local);
+    if (sandbox && !local) {
+      throw new MissingConfigurationException(
+          "ephemera.kubernetes.sandbox=true is only allowed in the 'local' profile: nothing"
+              + " sandboxed runs in production. Provide a kubeconfig or in-cluster service"
+              + " account and set ephemera.kubernetes.sandbox=false.");
+    }
+    derived.put("ephemera.kubernetes.sandbox", Boolean.toString(sandbox));
+
+    if (roles.contains(Roles.API) && isBlank(env.getProperty("ephemera.api.tokens"))) {
+      if (local) {
+        derived.put("ephemera.api.tokens", generateToken());
+        derived.put(GENERATED_TOKEN, "true");
+      } else {
+        throw new MissingConfigurationException(
+            "ephemera.api.tokens is not set: the REST API would refuse every request. Set one or"
+                + " more bearer tokens (comma-separated).");
+      }
+    }
+    if (roles.contains(Roles.API)
+        && !local
+        && isBlank(env.getProperty("ephemera.gitlab.webhook-token"))) {
+      throw new MissingConfigurationException(
+          "ephemera.gitlab.webhook-token is not set: every GitLab delivery would be refused. Set"
+              + " it to the secret token of the GitLab webhook.");
+    }
+    env.getPropertySources().addFirst(new MapPropertySource(SOURCE_NAME, derived));
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+
+  private static String generateToken() {
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    return "local-" + HexFormat.of().formatHex(bytes);
+  }
+
+  private static int freeLoopbackPort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free loopback port for the embedded Temporal server", e);
+    }
+  }
+
+  /** A required setting is missing or not allowed in this profile. */
+  public static final class MissingConfigurationException extends IllegalStateException {
+    public MissingConfigurationException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.ephemera.worker.config;
+
+import io.ephemera.activity.config.ConfigActivitiesImpl;
+import io.ephemera.activity.config.ReviewProperties;
+import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
+import io.ephemera.activity.kubernetes.KubernetesProperties;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.temporal.client.WorkflowClient;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The worker role: activity beans and the Temporal worker that runs them. */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnRole(Roles.WORKER)
+@EnableConfigurationProperties({
+  ActivitiesProperties.class,
+  WorkerProperties.class,
+  ReviewProperties.class,
+  KubernetesProperties.class
+})
+class WorkerConfiguration {
+
+  @Bean
+  KubernetesActivitiesImpl kubernetesActivities(
+      KubernetesClient client, KubernetesProperties properties) {
+    return new KubernetesActivitiesImpl(client, properties);
+  }
+
+  @Bean
+  ConfigActivitiesImpl configActivities(ReviewProperties review, KubernetesProperties kubernetes) {
+    return new ConfigActivitiesImpl(review, kubernetes);
+  }
+
+  @Bean
+  EphemeraWorker ephemeraWorker(
+      WorkflowClient client,
+      WorkerProperties properties,
+      ActivitiesProperties activities,
+      KubernetesActivitiesImpl kubernetes,
+      ConfigActivitiesImpl config) {
+    return new EphemeraWorker(client, properties, activities, kubernetes, config);
+  }
+}

@@ -1,0 +1,118 @@
+package io.ephemera.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.test.context.ActiveProfiles;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Boots Ephemera as a newcomer would (local profile: embedded Temporal, sandbox cluster), drives it
+ * only through HTTP, and watches a merge request's environment come and go.
+ */
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "ephemera.temporal.embedded-port=0",
+      "ephemera.api.tokens=e2e-token",
+      "ephemera.sandbox.kubernetes.rollout-delay=200ms"
+    })
+@ActiveProfiles("local")
+class ReviewAppEndToEndTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final JsonMapper json = JsonMapper.builder().build();
+
+  @LocalServerPort int port;
+
+  @Value("${ephemera.gitlab.webhook-token}")
+  String webhookToken;
+
+  @Test
+  void openingAMergeRequestGivesALiveEnvironmentAndClosingItRemovesTheNamespace() throws Exception {
+    HttpResponse<String> opened = postWebhook("gitlab/merge-request-open.json", "delivery-open-1");
+    assertThat(opened.statusCode()).as(opened.body()).isEqualTo(202);
+
+    JsonNode ready =
+        awaitStatus("/api/v1/review-apps/4242/7", s -> "READY".equals(text(s, "phase")));
+    assertThat(text(ready, "url")).isEqualTo("http://mr-7.review.localhost");
+    assertThat(text(ready, "sha")).isEqualTo("da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
+    String namespace = text(ready, "namespace");
+    assertThat(namespaceNames()).contains(namespace);
+
+    HttpResponse<String> closed =
+        postWebhook("gitlab/merge-request-close.json", "delivery-close-1");
+    assertThat(closed.statusCode()).as(closed.body()).isEqualTo(202);
+
+    JsonNode stopped =
+        awaitStatus("/api/v1/review-apps/4242/7", s -> "STOPPED".equals(text(s, "phase")));
+    assertThat(text(stopped, "stopReason")).contains("closed");
+    assertThat(namespaceNames()).doesNotContain(namespace);
+  }
+
+  private HttpResponse<String> postWebhook(String fixture, String idempotencyKey)
+      throws IOException, InterruptedException {
+    byte[] body = new ClassPathResource(fixture).getContentAsByteArray();
+    HttpRequest request =
+        HttpRequest.newBuilder(uri("/webhooks/gitlab"))
+            .header("Content-Type", "application/json")
+            .header("X-Gitlab-Event", "Merge Request Hook")
+            .header("X-Gitlab-Token", webhookToken)
+            .header("Idempotency-Key", idempotencyKey)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build();
+    return http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+
+  private JsonNode awaitStatus(String path, Predicate<JsonNode> done) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer e2e-token").build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() == 200) {
+        last = json.readTree(r.body());
+        if (done.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("condition not reached within " + DEADLINE + "; last status: " + last);
+  }
+
+  private java.util.List<String> namespaceNames() throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(uri("/sandbox/inventory")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    java.util.List<String> names = new java.util.ArrayList<>();
+    json.readTree(r.body()).get("namespaces").forEach(n -> names.add(n.get("name").asString()));
+    return names;
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    return v == null || v.isNull() ? null : v.asString();
+  }
+}

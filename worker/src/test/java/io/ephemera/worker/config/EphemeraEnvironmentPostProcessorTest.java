@@ -1,0 +1,122 @@
+package io.ephemera.worker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.ephemera.worker.config.EphemeraEnvironmentPostProcessor.MissingConfigurationException;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.mock.env.MockEnvironment;
+
+class EphemeraEnvironmentPostProcessorTest {
+  private final EphemeraEnvironmentPostProcessor processor = new EphemeraEnvironmentPostProcessor();
+
+  private static MockEnvironment production() {
+    return new MockEnvironment()
+        .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
+        .withProperty("ephemera.api.tokens", "api-secret");
+  }
+
+  private static MockEnvironment local() {
+    MockEnvironment env = new MockEnvironment();
+    env.setActiveProfiles("local");
+    return env;
+  }
+
+  private void process(MockEnvironment env) {
+    processor.postProcessEnvironment(env, new SpringApplication());
+  }
+
+  @Test
+  void outsideLocalAMissingTemporalTargetStopsStartUpNamingTheProperty() {
+    assertThatThrownBy(() -> process(production()))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.temporal.target");
+  }
+
+  @Test
+  void aConfiguredTargetBecomesTheStartersTarget() {
+    MockEnvironment env = production().withProperty("ephemera.temporal.target", "temporal:7233");
+    process(env);
+    assertThat(env.getProperty("spring.temporal.connection.target")).isEqualTo("temporal:7233");
+    assertThat(env.getProperty("ephemera.temporal.embedded")).isEqualTo("false");
+    assertThat(env.getProperty("ephemera.kubernetes.sandbox")).isEqualTo("false");
+  }
+
+  @Test
+  void localWithoutATargetGetsTheEmbeddedServerOnLoopback() {
+    MockEnvironment env = local();
+    process(env);
+    assertThat(env.getProperty("spring.temporal.connection.target")).isEqualTo("127.0.0.1:7233");
+    assertThat(env.getProperty("ephemera.temporal.embedded")).isEqualTo("true");
+    assertThat(env.getProperty("ephemera.kubernetes.sandbox")).isEqualTo("true");
+  }
+
+  @Test
+  void localWithATargetUsesIt() {
+    MockEnvironment env = local().withProperty("ephemera.temporal.target", "temporal:7233");
+    process(env);
+    assertThat(env.getProperty("spring.temporal.connection.target")).isEqualTo("temporal:7233");
+    assertThat(env.getProperty("ephemera.temporal.embedded")).isEqualTo("false");
+  }
+
+  @Test
+  void embeddedPortZeroPicksAFreePort() {
+    MockEnvironment env = local().withProperty("ephemera.temporal.embedded-port", "0");
+    process(env);
+    int port = env.getRequiredProperty("ephemera.temporal.embedded-port", Integer.class);
+    assertThat(port).isPositive();
+    assertThat(env.getProperty("spring.temporal.connection.target")).isEqualTo("127.0.0.1:" + port);
+  }
+
+  @Test
+  void theSandboxClusterIsRefusedOutsideLocal() {
+    MockEnvironment env =
+        production()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.kubernetes.sandbox", "true");
+    assertThatThrownBy(() -> process(env))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.kubernetes.sandbox");
+  }
+
+  @Test
+  void outsideLocalTheApiRoleNeedsApiAndWebhookTokens() {
+    MockEnvironment noApiToken =
+        new MockEnvironment()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.gitlab.webhook-token", "hook-secret");
+    assertThatThrownBy(() -> process(noApiToken)).hasMessageContaining("ephemera.api.tokens");
+
+    MockEnvironment noWebhookToken =
+        new MockEnvironment()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.api.tokens", "api-secret");
+    assertThatThrownBy(() -> process(noWebhookToken))
+        .hasMessageContaining("ephemera.gitlab.webhook-token");
+  }
+
+  @Test
+  void aWorkerOnlyProcessNeedsNoApiTokens() {
+    MockEnvironment env =
+        new MockEnvironment()
+            .withProperty("ephemera.roles", "worker")
+            .withProperty("ephemera.temporal.target", "temporal:7233");
+    process(env);
+    assertThat(env.getProperty("ephemera.api.tokens")).isNull();
+  }
+
+  @Test
+  void localGeneratesAnApiTokenWhenNoneIsSet() {
+    MockEnvironment env = local();
+    process(env);
+    assertThat(env.getProperty("ephemera.api.tokens")).startsWith("local-").hasSizeGreaterThan(30);
+    assertThat(env.getProperty("ephemera.api.generated-token")).isEqualTo("true");
+  }
+
+  @Test
+  void anUnknownRoleIsRefused() {
+    MockEnvironment env = local().withProperty("ephemera.roles", "api,wroker");
+    assertThatThrownBy(() -> process(env)).hasMessageContaining("wroker");
+  }
+}
