@@ -340,8 +340,12 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   @Override
   public ExtendResult extend(ExtendRequest extend) {
-    autoStopAt = now().plus(parseDuration(extend));
-    autoStopChanged = true;
+    Instant requested = now().plus(parseDuration(extend));
+    // "Extend" never shortens: asking for 48 hours on an app with 3 days left keeps the 3 days.
+    if (autoStopAt == null || requested.isAfter(autoStopAt)) {
+      autoStopAt = requested;
+      autoStopChanged = true;
+    }
     log.info("{} extended; auto-stop at {}", workflowId, autoStopAt);
     return new ExtendResult(autoStopAt);
   }

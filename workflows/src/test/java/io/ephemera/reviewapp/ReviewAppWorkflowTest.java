@@ -194,6 +194,17 @@ class ReviewAppWorkflowTest {
   }
 
   @Test
+  void anExtendShorterThanWhatIsLeftKeepsTheLaterTime() {
+    ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
+    ReviewAppStatus ready = awaitReady(app, SHA_A);
+
+    ExtendResult extended = app.extend(new ExtendRequest("PT48H"));
+
+    assertThat(extended.autoStopAt()).isEqualTo(ready.autoStopAt());
+    assertThat(app.status().autoStopAt()).isEqualTo(ready.autoStopAt());
+  }
+
+  @Test
   void aPushAfterAnExtendDoesNotShortenIt() {
     ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
     awaitReady(app, SHA_A);
