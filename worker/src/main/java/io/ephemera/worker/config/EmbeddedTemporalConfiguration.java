@@ -1,6 +1,5 @@
 package io.ephemera.worker.config;
 
-import io.temporal.testserver.TestServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -12,8 +11,8 @@ import org.springframework.core.env.Environment;
 import org.springframework.util.StringUtils;
 
 /**
- * The local profile's in-JVM Temporal server (the SDK's test server with time skipping off, so
- * timers run in real time). Everything it holds is lost when the process stops.
+ * The local profile's in-JVM Temporal server on 127.0.0.1 (see {@link EmbeddedTemporalServer}).
+ * Everything it holds is lost when the process stops.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = EphemeraEnvironmentPostProcessor.EMBEDDED, havingValue = "true")
@@ -36,11 +35,10 @@ class EmbeddedTemporalConfiguration {
   }
 
   @Bean(destroyMethod = "close")
-  TestServer.PortBoundTestServer embeddedTemporalServer(Environment env) {
+  EmbeddedTemporalServer embeddedTemporalServer(Environment env) {
     int port =
         env.getRequiredProperty(EphemeraEnvironmentPostProcessor.EMBEDDED_PORT, Integer.class);
-    // true locks time skipping: timers must fire in real time, as on a real server.
-    TestServer.PortBoundTestServer server = TestServer.createPortBoundServer(port, true);
+    EmbeddedTemporalServer server = EmbeddedTemporalServer.start(port);
     log.warn(
         "Temporal: in-memory server on 127.0.0.1:{} - all workflows are lost on restart. Point"
             + " Ephemera at a real cluster with ephemera.temporal.target=<host:port>.",

@@ -1,0 +1,70 @@
+package io.ephemera.worker.config;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.temporal.internal.testservice.GRPCServerHelper;
+import io.temporal.internal.testservice.TestServicesStarter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The SDK's in-memory Temporal service, bound to the loopback interface only.
+ *
+ * <p>{@code TestServer.createPortBoundServer} listens on every interface, which would offer an
+ * unauthenticated Temporal frontend to the whole network a laptop is on. This assembles the same
+ * services (the SDK's own {@code TestServicesStarter} and {@code GRPCServerHelper}, pinned by the
+ * Temporal BOM) behind a loopback-only gRPC server. Time skipping is locked so timers fire in real
+ * time, as on a real server.
+ */
+public final class EmbeddedTemporalServer implements AutoCloseable {
+  private final TestServicesStarter services;
+  private final Server server;
+
+  private EmbeddedTemporalServer(TestServicesStarter services, Server server) {
+    this.services = services;
+    this.server = server;
+  }
+
+  public static EmbeddedTemporalServer start(int port) {
+    TestServicesStarter services = new TestServicesStarter(true, 0);
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+            InsecureServerCredentials.create());
+    GRPCServerHelper.registerServicesAndHealthChecks(services.getServices(), builder);
+    try {
+      return new EmbeddedTemporalServer(services, builder.build().start());
+    } catch (IOException e) {
+      services.close();
+      throw new UncheckedIOException(
+          "Cannot start the embedded Temporal server on 127.0.0.1:"
+              + port
+              + " (is another Temporal or Ephemera running? set ephemera.temporal.embedded-port)",
+          e);
+    }
+  }
+
+  public List<? extends SocketAddress> listenAddresses() {
+    return server.getListenSockets();
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    services.close();
+  }
+}
