@@ -16,7 +16,10 @@ public final class Labels {
   /** Annotation holding the workflow id verbatim, for people reading the object. */
   public static final String WORKFLOW_ID_ANNOTATION = "ephemera.io/workflow-id";
 
+  public static final String JOB_ID = "ephemera.io/job-id";
+
   public static final String KIND_REVIEW_APP = "review-app";
+  public static final String KIND_RUNNER = "runner";
 
   private Labels() {}
 }

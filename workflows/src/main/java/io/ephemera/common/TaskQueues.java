@@ -5,5 +5,8 @@ public final class TaskQueues {
   /** Review-app workflows and the activities they call. */
   public static final String REVIEW_APPS = "ephemera-review-apps";
 
+  /** Runner workflows, the per-project slot guard, and the activities they call. */
+  public static final String RUNNERS = "ephemera-runners";
+
   private TaskQueues() {}
 }

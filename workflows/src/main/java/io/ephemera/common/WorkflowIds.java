@@ -4,7 +4,39 @@ package io.ephemera.common;
 public final class WorkflowIds {
   private WorkflowIds() {}
 
+  private static final java.util.regex.Pattern RUNNER_ID =
+      java.util.regex.Pattern.compile("runner/[0-9]{1,19}/job-[0-9]{1,19}");
+
+  /** Prefix of the GitLab runner description; the workflow id follows it. */
+  public static final String RUNNER_DESCRIPTION_PREFIX = "ephemera ";
+
   public static String reviewApp(long projectId, long mrIid) {
     return "review-app/" + projectId + "/mr-" + mrIid;
+  }
+
+  public static String runner(long projectId, long jobId) {
+    return "runner/" + projectId + "/job-" + jobId;
+  }
+
+  /** The per-project concurrency guard of runners. */
+  public static String runnerSlots(long projectId) {
+    return "runner-slots/" + projectId;
+  }
+
+  /** The description Ephemera gives the GitLab runner it registers for a workflow. */
+  public static String runnerDescription(String runnerWorkflowId) {
+    return RUNNER_DESCRIPTION_PREFIX + runnerWorkflowId;
+  }
+
+  /**
+   * The runner workflow that owns a GitLab runner, read from the runner's description (Job Hooks
+   * carry it as {@code runner.description}); empty for runners Ephemera did not register.
+   */
+  public static java.util.Optional<String> runnerWorkflowFromDescription(String description) {
+    if (description == null || !description.startsWith(RUNNER_DESCRIPTION_PREFIX)) {
+      return java.util.Optional.empty();
+    }
+    String id = description.substring(RUNNER_DESCRIPTION_PREFIX.length()).trim();
+    return RUNNER_ID.matcher(id).matches() ? java.util.Optional.of(id) : java.util.Optional.empty();
   }
 }

@@ -2,6 +2,7 @@ package io.ephemera.worker.config;
 
 import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.ReviewProperties;
+import io.ephemera.activity.config.RunnerProperties;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +18,7 @@ import org.springframework.context.annotation.Configuration;
   ActivitiesProperties.class,
   WorkerProperties.class,
   ReviewProperties.class,
+  RunnerProperties.class,
   KubernetesProperties.class
 })
 class WorkerConfiguration {
@@ -28,8 +30,9 @@ class WorkerConfiguration {
   }
 
   @Bean
-  ConfigActivitiesImpl configActivities(ReviewProperties review, KubernetesProperties kubernetes) {
-    return new ConfigActivitiesImpl(review, kubernetes);
+  ConfigActivitiesImpl configActivities(
+      ReviewProperties review, KubernetesProperties kubernetes, RunnerProperties runners) {
+    return new ConfigActivitiesImpl(review, kubernetes, runners);
   }
 
   @Bean

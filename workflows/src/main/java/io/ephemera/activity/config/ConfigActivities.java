@@ -10,4 +10,6 @@ import io.temporal.activity.ActivityInterface;
 @ActivityInterface(namePrefix = "Config")
 public interface ConfigActivities {
   ReviewSettings reviewSettings(long projectId);
+
+  RunnerSettings runnerSettings(long projectId);
 }
