@@ -182,10 +182,17 @@ public class RunnerPods {
               "pods",
               ns,
               pod.getMetadata().getName());
-      if (created == null
-          || !label.equals(created.getMetadata().getLabels().get(Labels.WORKFLOW_ID))) {
-        throw FailureType.KubernetesUnavailable.failure(
-            "pod " + ns + "/" + pod.getMetadata().getName() + " exists but is not this workflow's");
+      Map<String, String> found = created == null ? null : created.getMetadata().getLabels();
+      if (found == null || !label.equals(found.get(Labels.WORKFLOW_ID))) {
+        // Someone else's pod under our name: never adopt or replace it (as with namespaces).
+        throw FailureType.InvalidName.failure(
+            "pod "
+                + ns
+                + "/"
+                + pod.getMetadata().getName()
+                + " exists and does not belong to workflow "
+                + workflowId
+                + "; refusing to take it over");
       }
     }
     ownSecretByPod(ns, secretName, created);

@@ -299,6 +299,32 @@ class RunnerPodsTest {
   }
 
   @Test
+  void aForeignPodUnderTheRunnersNameIsNeverTakenOver() {
+    client
+        .pods()
+        .inNamespace(NS)
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName(POD)
+                .withNamespace(NS)
+                .addToLabels("app", "someone-elses")
+                .endMetadata()
+                .build())
+        .create();
+
+    ApplicationFailure f = failure(() -> activities.provision(request(route(null, null, null))));
+
+    assertThat(f.getType()).isEqualTo(FailureType.InvalidName.name());
+    assertThat(f.isNonRetryable()).isTrue();
+    assertThat(client.pods().inNamespace(NS).withName(POD).get().getMetadata().getLabels())
+        .containsOnlyKeys("app");
+    // terminate leaves it alone too: it selects by our labels only.
+    activities.terminate(new TerminateRequest(WORKFLOW_ID, RunnerType.KUBERNETES));
+    assertThat(client.pods().inNamespace(NS).withName(POD).get()).isNotNull();
+  }
+
+  @Test
   void ec2RunnersOnAWorkerWithoutThemAreRefusedButTheirTerminateSucceeds() {
     RunnerRoute ec2 =
         new RunnerRoute(
