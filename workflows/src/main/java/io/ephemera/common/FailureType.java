@@ -18,7 +18,18 @@ public enum FailureType {
   /** The rollout has not finished yet; retried with backoff. */
   RolloutPending(true),
   /** The cluster is unreachable or answered 5xx; retried with backoff. */
-  KubernetesUnavailable(true);
+  KubernetesUnavailable(true),
+  /** The cloud refused the call (UnauthorizedOperation, AccessDenied): IAM must change first. */
+  CloudForbidden(false),
+  /** The cloud rejected the request as invalid (unknown AMI, bad parameter). */
+  CloudInvalid(false),
+  /** Throttled, out of capacity, 5xx or unreachable: retried with backoff. */
+  CloudUnavailable(true),
+  /**
+   * The runner token a request refers to is not in the token store: the runner was deleted or never
+   * registered, so no compute could ever authenticate with it.
+   */
+  RunnerTokenMissing(false);
 
   private final boolean retryable;
 

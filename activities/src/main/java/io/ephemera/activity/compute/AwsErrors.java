@@ -1,13 +1,14 @@
 package io.ephemera.activity.compute;
 
+import io.ephemera.common.FailureType;
 import io.temporal.failure.ApplicationFailure;
 import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
- * Turns what EC2 and SSM answered into {@link ComputeFailure}s: the one place that decides which
- * AWS errors a retry can cure. Messages name the action and the IAM permission it needs, never a
+ * Turns what EC2 and SSM answered into {@link FailureType}s: the one place that decides which AWS
+ * errors a retry can cure. Messages name the action and the IAM permission it needs, never a
  * credential or a runner token (the SDK's messages hold neither: request bodies are not echoed, and
  * SSM's {@code Value} is a sensitive field the SDK redacts).
  */
@@ -75,7 +76,7 @@ final class AwsErrors {
   static ApplicationFailure translate(SdkException e, String action, String permissions) {
     if (!(e instanceof AwsServiceException s)) {
       // No answer at all: connection refused, timeout, DNS. The SDK has already retried.
-      return ComputeFailure.CloudUnavailable.failure(
+      return FailureType.CloudUnavailable.failure(
           action + " failed: AWS could not be reached (" + rootMessage(e) + ")", e);
     }
     String code = code(e);
@@ -90,19 +91,19 @@ final class AwsErrors {
             + ")"
             + (server.isEmpty() ? "" : ": " + server);
     if ((code != null && FORBIDDEN.contains(code)) || status == 401 || status == 403) {
-      return ComputeFailure.CloudForbidden.failure(
+      return FailureType.CloudForbidden.failure(
           what + ". Ephemera's IAM identity needs " + permissions, e);
     }
     if ((code != null && TRANSIENT.contains(code))
         || s.isThrottlingException()
         || status == 429
         || status >= 500) {
-      return ComputeFailure.CloudUnavailable.failure(what, e);
+      return FailureType.CloudUnavailable.failure(what, e);
     }
     // InvalidAMIID.*, InvalidParameterValue, InvalidParameterCombination, InvalidSubnetID.NotFound,
     // InvalidGroup.NotFound, InvalidLaunchTemplateName.*, IdempotentParameterMismatch, ...: the
     // same request will be refused again, so the workflow hears it at once.
-    return ComputeFailure.CloudInvalid.failure(what, e);
+    return FailureType.CloudInvalid.failure(what, e);
   }
 
   private static String serverMessage(AwsServiceException e) {

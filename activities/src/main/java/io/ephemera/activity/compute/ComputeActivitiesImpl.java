@@ -1,5 +1,6 @@
 package io.ephemera.activity.compute;
 
+import io.ephemera.common.FailureType;
 import io.ephemera.runner.RunnerType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +34,10 @@ public class ComputeActivitiesImpl implements ComputeActivities {
   @Override
   public ComputeRef provision(ProvisionRequest request) {
     if (request == null || request.route() == null || request.route().type() == null) {
-      throw ComputeFailure.CloudInvalid.failure("provision request without a route or its type");
+      throw FailureType.CloudInvalid.failure("provision request without a route or its type");
     }
     if (request.runnerTokenRef() == null || request.runnerTokenRef().isBlank()) {
-      throw ComputeFailure.RunnerTokenMissing.failure(
+      throw FailureType.RunnerTokenMissing.failure(
           "provision request for " + request.workflowId() + " names no runner token");
     }
     return switch (request.route().type()) {
@@ -77,7 +78,7 @@ public class ComputeActivitiesImpl implements ComputeActivities {
 
   private RunnerPods requirePods() {
     if (pods == null) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "Kubernetes runners are not configured on this worker (ephemera.runners.kubernetes)");
     }
     return pods;
@@ -85,7 +86,7 @@ public class ComputeActivitiesImpl implements ComputeActivities {
 
   private Ec2Runners requireEc2() {
     if (ec2 == null) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "EC2 runners are not configured on this worker (ephemera.runners.ec2)");
     }
     return ec2;
@@ -93,7 +94,7 @@ public class ComputeActivitiesImpl implements ComputeActivities {
 
   private static RunnerType type(TerminateRequest request) {
     if (request == null || request.type() == null) {
-      throw ComputeFailure.CloudInvalid.failure("terminate request without a runner type");
+      throw FailureType.CloudInvalid.failure("terminate request without a runner type");
     }
     return request.type();
   }

@@ -145,7 +145,7 @@ public class Ec2Runners {
     String workflowId = validWorkflowId(request.workflowId());
     RunnerRoute route = request.route();
     if (request.waitTimeoutSeconds() < 1) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "wait timeout must be at least 1 s, was "
               + request.waitTimeoutSeconds()
               + " (0 would make the runner wait forever)");
@@ -153,13 +153,13 @@ public class Ec2Runners {
     Duration maxLifetime = maxLifetime(route);
     String image = route.ami() == null || route.ami().isBlank() ? props.defaultAmi() : route.ami();
     if (image == null) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "route "
               + route.name()
               + " names no AMI or launch template, and ephemera.runners.ec2.default-ami is unset");
     }
     if (!Ec2RunnerProperties.validImage(image)) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "route "
               + route.name()
               + ": '"
@@ -169,7 +169,7 @@ public class Ec2Runners {
     }
     if (route.instanceType() != null
         && !INSTANCE_TYPE.matcher(route.instanceType().trim()).matches()) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "route " + route.name() + ": '" + route.instanceType() + "' is not an instance type");
     }
 
@@ -189,7 +189,7 @@ public class Ec2Runners {
             .get(request.runnerTokenRef())
             .orElseThrow(
                 () ->
-                    ComputeFailure.RunnerTokenMissing.failure(
+                    FailureType.RunnerTokenMissing.failure(
                         "no runner token stored under "
                             + request.runnerTokenRef()
                             + " for "
@@ -201,7 +201,7 @@ public class Ec2Runners {
     RunInstancesRequest run = runRequest(request, workflowId, image, parameter, maxLifetime);
     var response = call("RunInstances", RUN_PERMISSIONS, () -> ec2.runInstances(run));
     if (!response.hasInstances() || response.instances().isEmpty()) {
-      throw ComputeFailure.CloudUnavailable.failure(
+      throw FailureType.CloudUnavailable.failure(
           "RunInstances for " + workflowId + " answered no instance");
     }
     Instance instance = response.instances().getFirst();
@@ -478,7 +478,7 @@ public class Ec2Runners {
   private Duration maxLifetime(RunnerRoute route) {
     Duration d = route.maxLifetime() == null ? defaultMaxLifetime : route.maxLifetime();
     if (d.isNegative() || d.isZero()) {
-      throw ComputeFailure.CloudInvalid.failure(
+      throw FailureType.CloudInvalid.failure(
           "route " + route.name() + " has a maximum lifetime of " + d + "; it must be positive");
     }
     return d;
@@ -511,7 +511,7 @@ public class Ec2Runners {
     } catch (InterruptedException e) {
       // The worker is shutting down: give the attempt back to Temporal, which retries it elsewhere.
       Thread.currentThread().interrupt();
-      throw ComputeFailure.CloudUnavailable.failure("interrupted while waiting", e);
+      throw FailureType.CloudUnavailable.failure("interrupted while waiting", e);
     }
   }
 

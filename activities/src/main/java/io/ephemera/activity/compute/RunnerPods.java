@@ -155,7 +155,7 @@ public class RunnerPods {
             .get(request.runnerTokenRef())
             .orElseThrow(
                 () ->
-                    ComputeFailure.RunnerTokenMissing.failure(
+                    FailureType.RunnerTokenMissing.failure(
                         "no runner token stored under "
                             + request.runnerTokenRef()
                             + " for "

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ephemera.activity.config.RunnerProperties;
+import io.ephemera.common.FailureType;
 import io.ephemera.runner.RunnerRoute;
 import io.ephemera.runner.RunnerType;
 import io.temporal.failure.ActivityFailure;
@@ -282,7 +283,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.RunnerTokenMissing.name());
+    assertThat(f.getType()).isEqualTo(FailureType.RunnerTokenMissing.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(server.getRequestCount()).isEqualTo(1);
   }
@@ -291,7 +292,7 @@ class Ec2RunnersTest {
   void aRouteWithoutAmiOrLaunchTemplateIsRefusedBeforeAnyCall() {
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, null))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudInvalid.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudInvalid.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(server.getRequestCount()).isZero();
   }
@@ -312,7 +313,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudForbidden.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudForbidden.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(f.getOriginalMessage())
         .contains("RunInstances")
@@ -333,7 +334,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudForbidden.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudForbidden.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(f.getOriginalMessage()).contains("ssm:PutParameter").doesNotContain(TOKEN);
   }
@@ -344,7 +345,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudUnavailable.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudUnavailable.name());
     assertThat(f.isNonRetryable()).isFalse();
   }
 
@@ -362,7 +363,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route("c7i.large", AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudUnavailable.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudUnavailable.name());
     assertThat(f.isNonRetryable()).isFalse();
   }
 
@@ -375,7 +376,7 @@ class Ec2RunnersTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, AMI))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudInvalid.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudInvalid.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(f.getOriginalMessage()).contains("InvalidAMIID.NotFound");
   }

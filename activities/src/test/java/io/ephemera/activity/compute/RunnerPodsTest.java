@@ -255,7 +255,7 @@ class RunnerPodsTest {
 
     ApplicationFailure f = failure(() -> activities.provision(request(route(null, null, null))));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.RunnerTokenMissing.name());
+    assertThat(f.getType()).isEqualTo(FailureType.RunnerTokenMissing.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
   }
@@ -333,7 +333,7 @@ class RunnerPodsTest {
     ApplicationFailure f = failure(() -> activities.provision(request(ec2)));
     activities.terminate(new TerminateRequest(WORKFLOW_ID, RunnerType.EC2));
 
-    assertThat(f.getType()).isEqualTo(ComputeFailure.CloudInvalid.name());
+    assertThat(f.getType()).isEqualTo(FailureType.CloudInvalid.name());
     assertThat(f.isNonRetryable()).isTrue();
     assertThat(activities.awaitTerminated(new TerminateRequest(WORKFLOW_ID, RunnerType.EC2)))
         .isTrue();
