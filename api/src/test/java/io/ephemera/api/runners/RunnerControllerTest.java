@@ -72,7 +72,10 @@ class RunnerControllerTest {
     long project = NEXT_PROJECT.incrementAndGet();
     long job = start(project);
 
-    JsonNode body = fetch(project, job);
+    JsonNode body =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> fetch(project, job), b -> "WAITING".equals(b.path("phase").asString()));
 
     assertThat(body.get("workflowId").asString()).isEqualTo(WorkflowIds.runner(project, job));
     assertThat(body.get("projectId").asLong()).isEqualTo(project);
@@ -132,6 +135,10 @@ class RunnerControllerTest {
   void aTerminatedRunnerShowsNoPhaseAndSaysWhy() throws Exception {
     long project = NEXT_PROJECT.incrementAndGet();
     long job = start(project);
+    // Once a workflow task has completed: a run terminated before its first has no state to show.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> "WAITING".equals(fetch(project, job).get("phase").asString()));
     client.newUntypedWorkflowStub(WorkflowIds.runner(project, job)).terminate("test");
 
     mvc.perform(authed(get("/api/v1/runners/{p}/{j}", project, job)))
@@ -167,6 +174,9 @@ class RunnerControllerTest {
   void listShowsOpenRunnersFilteredByPhase() throws Exception {
     long project = NEXT_PROJECT.incrementAndGet();
     long waiting = start(project);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> "WAITING".equals(fetch(project, waiting).path("phase").asString()));
     long running = start(project);
     hook(
         Fixtures.onRunner(
