@@ -11,7 +11,10 @@ import org.springframework.context.annotation.Configuration;
  * the REST API ({@code /api/v1/**}) and their problem+json errors.
  *
  * <p>The importing application provides the {@link io.temporal.client.WorkflowClient}; this module
- * never starts a worker and keeps no state of its own, so any number of replicas may run.
+ * never starts a worker and keeps no state of its own, so any number of replicas may run. For
+ * runners it also provides {@link io.ephemera.runner.RouteLookup} and {@link
+ * io.ephemera.runner.JobTagsLookup}; both are optional here (looked up per delivery), so an
+ * application without runners configured still serves review apps.
  */
 @Configuration(proxyBeanMethods = false)
 @ComponentScan

@@ -13,7 +13,8 @@ import org.springframework.context.annotation.Import;
 /**
  * The smallest application the api module runs in: what the worker module does when the api role is
  * on ({@code @Import(ApiConfiguration.class)} plus a {@link WorkflowClient}), with the client
- * talking to the SDK's in-process test server, on which a fake review app workflow runs.
+ * talking to the SDK's in-process test server, on which fake review app and runner workflows run,
+ * plus stand-ins for the runner routing table and the Jobs API.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -29,8 +30,15 @@ public class ApiTestApplication {
             TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     env.newWorker(TaskQueues.REVIEW_APPS)
         .registerWorkflowImplementationTypes(FakeReviewAppWorkflow.class);
+    env.newWorker(TaskQueues.RUNNERS).registerWorkflowImplementationTypes(FakeRunnerWorkflow.class);
     env.start();
     return env;
+  }
+
+  /** What the worker's wiring provides from {@code activities}: the routing table, the Jobs API. */
+  @Bean
+  FakeRouting routing() {
+    return new FakeRouting();
   }
 
   @Bean

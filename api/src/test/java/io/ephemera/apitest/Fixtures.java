@@ -38,6 +38,27 @@ public final class Fixtures {
     return root;
   }
 
+  /** A Job Hook fixture moved to another project and job, so tests never share a workflow. */
+  public static ObjectNode job(String name, long projectId, long jobId) {
+    ObjectNode root = tree(name);
+    root.put("project_id", projectId);
+    root.put("build_id", jobId);
+    ((ObjectNode) root.get("project")).put("id", projectId);
+    return root;
+  }
+
+  /** Puts the job on a runner; {@code description} is how its owning workflow is found. */
+  public static ObjectNode onRunner(ObjectNode job, long runnerId, String description) {
+    ObjectNode runner = job.putObject("runner");
+    runner.put("id", runnerId);
+    runner.put("description", description);
+    runner.put("runner_type", "project_type");
+    runner.put("active", true);
+    runner.put("is_shared", false);
+    runner.putArray("tags").add("docker");
+    return job;
+  }
+
   public static byte[] toBytes(ObjectNode node) {
     return JSON.writeValueAsBytes(node);
   }

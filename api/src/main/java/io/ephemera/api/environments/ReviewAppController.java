@@ -1,5 +1,6 @@
 package io.ephemera.api.environments;
 
+import io.ephemera.api.StopReason;
 import io.ephemera.api.error.ApiException;
 import io.ephemera.api.error.ProblemType;
 import io.ephemera.common.WorkflowIds;
@@ -24,7 +25,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/v1/review-apps")
 class ReviewAppController {
   static final String DEFAULT_STOP_REASON = "stopped through the API";
-  static final int MAX_REASON = 500;
 
   private final ReviewApps reviewApps;
 
@@ -54,14 +54,7 @@ class ReviewAppController {
       @PathVariable("iid") long iid,
       @RequestBody(required = false) StopBody body) {
     checkIds(projectId, iid);
-    String reason = body == null || body.reason() == null ? "" : body.reason().strip();
-    if (reason.length() > MAX_REASON) {
-      throw ApiException.invalidField(
-          "reason", "reason must be at most " + MAX_REASON + " characters.");
-    }
-    if (reason.isEmpty()) {
-      reason = DEFAULT_STOP_REASON;
-    }
+    String reason = StopReason.of(body == null ? null : body.reason(), DEFAULT_STOP_REASON);
     if (!reviewApps.stop(projectId, iid, reason)) {
       throw notFound(projectId, iid);
     }

@@ -22,6 +22,8 @@ public enum ProblemType {
       "unsupported-media-type", "Unsupported media type", HttpStatus.UNSUPPORTED_MEDIA_TYPE),
   TEMPORAL_UNAVAILABLE(
       "temporal-unavailable", "Temporal unavailable", HttpStatus.SERVICE_UNAVAILABLE),
+  /** The runner routing table (a file, DynamoDB) could not be read: nothing was started. */
+  ROUTING_UNAVAILABLE("routing-unavailable", "Routing unavailable", HttpStatus.SERVICE_UNAVAILABLE),
   INTERNAL_ERROR("internal-error", "Internal error", HttpStatus.INTERNAL_SERVER_ERROR);
 
   public static final String BASE = "https://ephemera.io/problems/";

@@ -41,22 +41,29 @@ class GitLabWebhookController {
   static final String EVENT_HEADER = "X-Gitlab-Event";
   static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
   static final String MERGE_REQUEST_HOOK = "Merge Request Hook";
+  static final String JOB_HOOK = "Job Hook";
 
   static final String TEMPORAL_DOWN =
       "Temporal could not record this delivery; GitLab will not retry automatically — redeliver"
           + " it from the webhook's Recent events once Ephemera is healthy.";
+
+  /** Long enough for a job name and its tags in an "ignored" outcome. */
+  private static final int MAX_OUTCOME = 400;
 
   /** Visible ASCII only: the key goes into workflow history and log lines. */
   private static final Pattern KEY = Pattern.compile("[\\x21-\\x7E]{1,255}");
 
   private final WebhookProperties properties;
   private final WebhookRouter router;
+  private final JobRouter jobRouter;
   private final JsonMapper json;
   private final TokenMatcher tokens;
 
-  GitLabWebhookController(WebhookProperties properties, WebhookRouter router, JsonMapper json) {
+  GitLabWebhookController(
+      WebhookProperties properties, WebhookRouter router, JobRouter jobRouter, JsonMapper json) {
     this.properties = properties;
     this.router = router;
+    this.jobRouter = jobRouter;
     this.json = json;
     this.tokens = TokenMatcher.of(properties.webhookToken());
   }
@@ -96,8 +103,10 @@ class GitLabWebhookController {
     String kind = kindNode != null && kindNode.isString() ? kindNode.stringValue() : null;
     delivery.kind = kind;
     if (kind == null) {
-      // Without object_kind the header is all there is; only a merge request hook is worth a 400.
-      if (eventHeader != null && !MERGE_REQUEST_HOOK.equalsIgnoreCase(eventHeader.strip())) {
+      // Without object_kind the header is all there is; only a hook we act on is worth a 400.
+      if (eventHeader != null
+          && !MERGE_REQUEST_HOOK.equalsIgnoreCase(eventHeader.strip())
+          && !JOB_HOOK.equalsIgnoreCase(eventHeader.strip())) {
         return WebhookResponse.ignored("event " + LogSafe.clean(eventHeader));
       }
       throw ApiException.invalidField(
@@ -106,8 +115,11 @@ class GitLabWebhookController {
               ? "object_kind is required."
               : "object_kind must be a string.");
     }
+    if (JobHookEvent.KIND.equals(kind)) {
+      return handleJob(root, idempotencyKey, body, delivery);
+    }
     if (!MergeRequestEvent.KIND.equals(kind)) {
-      // Job hooks will start runners; until then every other kind is acknowledged and dropped.
+      // Push, pipeline, note...: acknowledged and dropped.
       return WebhookResponse.ignored("event " + LogSafe.clean(kind));
     }
     MergeRequestEvent event = MergeRequestEvent.parse(root);
@@ -123,6 +135,26 @@ class GitLabWebhookController {
           () -> router.route(event, key));
     } catch (TimeoutException e) {
       // Safe to answer 503 even if the signal lands later: a redelivery carries the same key.
+      throw temporalDown(e);
+    }
+  }
+
+  /**
+   * A Job Hook: the workflow id is the job's business key, so no idempotency key is needed; it is
+   * still checked and logged, for tracing a delivery.
+   */
+  private WebhookResponse handleJob(
+      JsonNode root, String idempotencyKey, byte[] body, DeliveryLog delivery) {
+    JobHookEvent event = JobHookEvent.parse(root);
+    delivery.project = event.projectId();
+    delivery.job = event.jobId();
+    delivery.action = event.status();
+    delivery.key = idempotencyKey(idempotencyKey, body);
+    try {
+      // The router spends the delivery time itself: lookups and Temporal get their own shares.
+      return jobRouter.route(event);
+    } catch (TimeoutException e) {
+      // Safe to answer 503 even if the call lands later: starts and job events are idempotent.
       throw temporalDown(e);
     }
   }
@@ -233,6 +265,7 @@ class GitLabWebhookController {
     String kind;
     Long project;
     Long iid;
+    Long job;
     String action;
     String key;
     String outcome = "unknown";
@@ -243,6 +276,18 @@ class GitLabWebhookController {
     }
 
     void write() {
+      if (job != null) {
+        log.info(
+            "GitLab delivery event={} project={} job={} status={} key={} outcome={}",
+            LogSafe.clean(kind),
+            project,
+            job,
+            LogSafe.clean(action),
+            LogSafe.clean(key),
+            // Job names and tags end up in some outcomes: sender-chosen, so cleaned.
+            LogSafe.clean(outcome, MAX_OUTCOME));
+        return;
+      }
       log.info(
           "GitLab delivery event={} project={} iid={} action={} key={} outcome={}",
           LogSafe.clean(kind != null ? kind : header),
@@ -261,15 +306,19 @@ class GitLabWebhookController {
     private LogSafe() {}
 
     static String clean(String value) {
+      return clean(value, MAX);
+    }
+
+    static String clean(String value, int max) {
       if (value == null) {
         return null;
       }
-      StringBuilder out = new StringBuilder(Math.min(value.length(), MAX));
+      StringBuilder out = new StringBuilder(Math.min(value.length(), max));
       value
           .codePoints()
-          .limit(MAX)
+          .limit(max)
           .forEach(c -> out.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-      return value.codePointCount(0, value.length()) > MAX ? out + "…" : out.toString();
+      return value.codePointCount(0, value.length()) > max ? out + "…" : out.toString();
     }
   }
 }

@@ -1,5 +1,10 @@
 package io.ephemera.api.webhook;
 
+import static io.ephemera.api.webhook.JsonFields.missing;
+import static io.ephemera.api.webhook.JsonFields.object;
+import static io.ephemera.api.webhook.JsonFields.positiveId;
+import static io.ephemera.api.webhook.JsonFields.string;
+
 import io.ephemera.api.error.ApiException;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -67,8 +72,8 @@ record MergeRequestEvent(
   }
 
   static MergeRequestEvent parse(JsonNode root) {
-    JsonNode project = object(root, "project", "project", true);
-    JsonNode attributes = object(root, "object_attributes", "object_attributes", true);
+    JsonNode project = object(root, null, "project", true);
+    JsonNode attributes = object(root, null, "object_attributes", true);
     long projectId = positiveId(project, "project", "id", true);
     String path = string(project, "project", "path_with_namespace", MAX_PATH);
     if (path != null && path.isBlank()) {
@@ -83,7 +88,7 @@ record MergeRequestEvent(
     String title = string(attributes, "object_attributes", "title", Integer.MAX_VALUE);
     long source = positiveId(attributes, "object_attributes", "source_project_id", false);
     long target = positiveId(attributes, "object_attributes", "target_project_id", false);
-    JsonNode lastCommit = object(attributes, "last_commit", "object_attributes.last_commit", false);
+    JsonNode lastCommit = object(attributes, "object_attributes", "last_commit", false);
     String sha = lastCommit == null ? null : sha(lastCommit, "object_attributes.last_commit", "id");
     String oldrev = sha(attributes, "object_attributes", "oldrev");
     return new MergeRequestEvent(
@@ -98,56 +103,6 @@ record MergeRequestEvent(
         oldrev);
   }
 
-  private static JsonNode object(JsonNode parent, String field, String name, boolean required) {
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      if (required) {
-        throw missing(name);
-      }
-      return null;
-    }
-    if (!node.isObject()) {
-      throw ApiException.invalidField(name, name + " must be a JSON object.");
-    }
-    return node;
-  }
-
-  /** A positive whole number, or 0 when absent and not required. */
-  private static long positiveId(JsonNode parent, String prefix, String field, boolean required) {
-    String name = prefix + "." + field;
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      if (required) {
-        throw missing(name);
-      }
-      return 0;
-    }
-    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-      throw ApiException.invalidField(name, name + " must be a whole number.");
-    }
-    long value = node.longValue();
-    if (value <= 0) {
-      throw ApiException.invalidField(name, name + " must be positive, was " + value + ".");
-    }
-    return value;
-  }
-
-  private static String string(JsonNode parent, String prefix, String field, int maxLength) {
-    String name = prefix + "." + field;
-    JsonNode node = parent.get(field);
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isString()) {
-      throw ApiException.invalidField(name, name + " must be a string.");
-    }
-    String value = node.stringValue();
-    if (value.length() > maxLength) {
-      throw ApiException.invalidField(name, name + " is longer than " + maxLength + " characters.");
-    }
-    return value;
-  }
-
   private static String sha(JsonNode parent, String prefix, String field) {
     String name = prefix + "." + field;
     String value = string(parent, prefix, field, Integer.MAX_VALUE);
@@ -160,10 +115,6 @@ record MergeRequestEvent(
           name, name + " must be a commit SHA of 40 or 64 hexadecimal characters.");
     }
     return value.toLowerCase(Locale.ROOT);
-  }
-
-  private static ApiException missing(String field) {
-    return ApiException.invalidField(field, field + " is required.");
   }
 
   /** Cuts at a code point boundary, so a long emoji title never ends in half a surrogate pair. */

@@ -244,11 +244,7 @@ class GitLabWebhookControllerTest {
   }
 
   @ParameterizedTest
-  @CsvSource({
-    "push.json, Push Hook, event push",
-    "pipeline.json, Pipeline Hook, event pipeline",
-    "job.json, Job Hook, event build"
-  })
+  @CsvSource({"push.json, Push Hook, event push", "pipeline.json, Pipeline Hook, event pipeline"})
   void eventsOtherThanMergeRequestsAreIgnored(String fixture, String event, String why)
       throws Exception {
     mvc.perform(

@@ -18,6 +18,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import io.ephemera.api.error.ProblemHandlers;
 import io.ephemera.apitest.Fixtures;
 import io.ephemera.reviewapp.ReviewAppWorkflow;
+import io.ephemera.runner.JobTagsLookup;
+import io.ephemera.runner.RouteLookup;
+import io.ephemera.runner.RunnerRoute;
+import io.ephemera.runner.RunnerType;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.WorkflowExecution;
@@ -31,9 +35,11 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.ResultActions;
 import org.springframework.test.web.servlet.setup.MockMvcBuilders;
@@ -148,6 +154,67 @@ class TemporalUnavailableTest {
     verify(client, never()).signalWithStart(any());
   }
 
+  @Test
+  void withoutARoutingTableEveryJobHookIsIgnoredAndTemporalIsNotAsked() throws Exception {
+    WorkflowClient client = mock(WorkflowClient.class);
+    for (String fixture : List.of("job-pending.json", "job-running.json", "job-success.json")) {
+      mvc(client, PROPERTIES)
+          .perform(
+              post("/webhooks/gitlab")
+                  .contentType("application/json")
+                  .header("X-Gitlab-Event", "Job Hook")
+                  .header("X-Gitlab-Token", TOKEN)
+                  .content(Fixtures.bytes(fixture)))
+          .andExpect(status().isAccepted())
+          .andExpect(jsonPath("$.ignored").value("runners not configured"));
+    }
+    verifyNoInteractions(client);
+  }
+
+  @Test
+  void temporalNotListeningWhenAPendingJobArrivesGets503WithinTheDeliveryTimeout()
+      throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    WorkflowServiceStubs stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:" + closedPort).build());
+    StaticListableBeanFactory beans = new StaticListableBeanFactory();
+    beans.addBean("routes", new EveryJobOnePod());
+    try {
+      long started = System.nanoTime();
+      mvc(WorkflowClient.newInstance(stubs), PROPERTIES, beans)
+          .perform(
+              post("/webhooks/gitlab")
+                  .contentType("application/json")
+                  .header("X-Gitlab-Event", "Job Hook")
+                  .header("X-Gitlab-Token", TOKEN)
+                  .content(Fixtures.bytes("job-pending.json")))
+          .andExpect(status().isServiceUnavailable())
+          .andExpect(header().string("Retry-After", "10"))
+          .andExpect(jsonPath("$.type").value("https://ephemera.io/problems/temporal-unavailable"));
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(3));
+    } finally {
+      stubs.shutdownNow();
+    }
+  }
+
+  /** A routing table serving every project with one pod route. */
+  private static final class EveryJobOnePod implements RouteLookup {
+    @Override
+    public Optional<RunnerRoute> route(long projectId, String jobName, List<String> tags) {
+      return Optional.of(
+          new RunnerRoute("pod", RunnerType.KUBERNETES, "1", "1Gi", null, null, null, null));
+    }
+
+    @Override
+    public boolean servesProject(long projectId) {
+      return true;
+    }
+  }
+
   private static ResultActions deliver(WorkflowClient client, String fixture) throws Exception {
     return mvc(client, PROPERTIES)
         .perform(
@@ -160,9 +227,22 @@ class TemporalUnavailableTest {
   }
 
   private static MockMvc mvc(WorkflowClient client, WebhookProperties properties) {
+    return mvc(client, properties, new StaticListableBeanFactory());
+  }
+
+  /** {@code beans} holds what the importing application provides: RouteLookup, JobTagsLookup. */
+  private static MockMvc mvc(
+      WorkflowClient client, WebhookProperties properties, StaticListableBeanFactory beans) {
     GitLabWebhookController controller =
         new GitLabWebhookController(
-            properties, new WebhookRouter(client, properties), JsonMapper.builder().build());
+            properties,
+            new WebhookRouter(client, properties),
+            new JobRouter(
+                client,
+                beans.getBeanProvider(RouteLookup.class),
+                beans.getBeanProvider(JobTagsLookup.class),
+                properties),
+            JsonMapper.builder().build());
     return MockMvcBuilders.standaloneSetup(controller)
         .setControllerAdvice(ProblemHandlers.advice())
         .build();

@@ -1,0 +1,4 @@
+package io.ephemera.api.runners;
+
+/** Optional body of {@code POST .../stop}. */
+record StopBody(String reason) {}
