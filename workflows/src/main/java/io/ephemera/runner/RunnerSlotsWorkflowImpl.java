@@ -4,6 +4,7 @@ import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.SignalExternalWorkflowException;
@@ -118,10 +119,17 @@ public class RunnerSlotsWorkflowImpl implements RunnerSlotsWorkflow {
       try {
         Workflow.newExternalWorkflowStub(RunnerWorkflow.class, next).slotGranted();
         log.info("{}: slot granted to {} ({}/{})", workflowId, next, holders.size(), maxConcurrent);
-      } catch (SignalExternalWorkflowException e) {
-        // The runner closed while it waited (terminated, or gone without releasing).
+      } catch (ApplicationFailure | SignalExternalWorkflowException e) {
+        // The runner closed while it waited (terminated, or gone without releasing). The SDK
+        // reports that as an ApplicationFailure of type
+        // SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
+        // left uncaught it would fail this workflow and strand every waiter.
         holders.remove(next);
-        log.warn("{}: {} is gone; its slot goes to the next", workflowId, next);
+        log.warn(
+            "{}: {} cannot be told ({}); its slot goes to the next",
+            workflowId,
+            next,
+            e.getMessage());
       }
     }
   }
