@@ -144,6 +144,9 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
         slots.acquire(request.projectId(), workflowId);
         break;
       } catch (ActivityFailure e) {
+        if (e.getCause() instanceof CanceledFailure c) {
+          throw c; // the workflow itself is being cancelled
+        }
         // Giving up would leave the job without a runner; a stop or the job's end still wins.
         lastError = "asking for a slot failed, retrying: " + describe(e);
         log.warn("{}: {}", workflowId, lastError);

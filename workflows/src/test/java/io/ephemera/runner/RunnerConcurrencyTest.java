@@ -137,6 +137,25 @@ class RunnerConcurrencyTest {
   }
 
   @Test
+  void cancellingAQueuedRunnerTakesItOutOfTheQueue() {
+    startWorker(1);
+    RunnerWorkflow first = start(client, 1001, KUBERNETES);
+    awaitPhase(first, WAITING);
+    RunnerSlotsWorkflow slots = client.newWorkflowStub(RunnerSlotsWorkflow.class, SLOTS_ID);
+    RunnerWorkflow second = start(client, 1002, KUBERNETES);
+    awaitTrue("the second is queued", () -> slots.queue().equals(List.of(workflowId(1002))));
+
+    WorkflowStub.fromTyped(second).cancel();
+
+    RunnerStatus last = awaitPhase(second, FINISHED);
+    assertThat(last.outcome()).isEqualTo("cancelled");
+    assertThat(phases(last)).containsExactly(QUEUED, FINISHED);
+    awaitTrue("it left the queue", () -> slots.queue().isEmpty());
+    assertThat(slots.holders()).containsExactly(workflowId(1001));
+    verifyNeverRegistered(1002);
+  }
+
+  @Test
   void aRunnerWhoseSlotGuardIsGoneStillFinishesCleanly() {
     startWorker(1);
     RunnerWorkflow runner = start(client, 1001, KUBERNETES);
