@@ -114,7 +114,7 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
         // Intake never starts a runner without a route; a hand-made start gets a clear answer.
         fail("the request has no route");
       } else {
-        if (settings.maxConcurrent() > 0) {
+        if (settings.maxConcurrent() > 0 && !checkEnd()) {
           awaitSlot();
         }
         if (!checkEnd()) {
@@ -314,7 +314,8 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     boolean answered = true;
     if (runnerId != null) {
       try {
-        for (JobState job : gitlab.runnerJobs(runnerId)) {
+        List<JobState> jobs = gitlab.runnerJobs(runnerId);
+        for (JobState job : jobs == null ? List.<JobState>of() : jobs) {
           observe(
               new JobEvent(
                   job.jobId(), job.status(), job.runnerId() != null ? job.runnerId() : runnerId));
