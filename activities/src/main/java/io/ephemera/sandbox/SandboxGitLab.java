@@ -138,8 +138,10 @@ public final class SandboxGitLab implements AutoCloseable {
    * The base URL to configure as {@code ephemera.gitlab.url}, e.g. {@code http://127.0.0.1:4711}.
    */
   public String url() {
-    String u = server.url("/").toString();
-    return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    // The loopback address itself, not "localhost", which may resolve to the other IP family.
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    String host = loopback.getHostAddress();
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.getPort();
   }
 
   /** Makes a job known (or replaces it), with no runner. */

@@ -35,10 +35,10 @@ public final class GitLabJobTagsLookup implements JobTagsLookup {
   @Override
   public List<String> tags(long projectId, long jobId) {
     try {
-      JsonNode tags =
+      JsonNode job =
           gitlab.get("/projects/" + projectId + "/jobs/" + jobId, Map.of(), timeout).body();
       List<String> result = new ArrayList<>();
-      for (JsonNode tag : tags.path("tag_list")) {
+      for (JsonNode tag : job.path("tag_list")) {
         String t = tag.asString(null);
         if (t != null && !t.isBlank()) {
           result.add(t);

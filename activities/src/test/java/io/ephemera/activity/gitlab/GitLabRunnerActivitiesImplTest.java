@@ -189,6 +189,42 @@ class GitLabRunnerActivitiesImplTest {
   }
 
   @Test
+  void anAnswerWithoutTokenIsRetriedAndLeavesNoRunnerBehind() throws Exception {
+    server.enqueue(json(200, "[]"));
+    server.enqueue(json(201, "{\"id\": 9171, \"token_expires_at\": null}"));
+    server.enqueue(new MockResponse.Builder().code(204).build());
+
+    ApplicationFailure f =
+        failure(
+            () ->
+                activities.createRunner(
+                    new CreateRunnerRequest(42, WORKFLOW_ID, List.of("docker"), 3600)));
+
+    assertThat(f.getType()).isEqualTo("GitLabUnavailable");
+    assertThat(f.isNonRetryable()).isFalse();
+    take();
+    take();
+    assertThat(take().getUrl().encodedPath()).isEqualTo("/api/v4/runners/9171");
+    assertThat(tokens.find(WORKFLOW_ID)).isEmpty();
+  }
+
+  @Test
+  void anOldGitLabWithoutUserRunnersSaysWhichVersionIsNeeded() {
+    server.enqueue(json(200, "[]"));
+    server.enqueue(json(404, "{\"error\":\"404 Not Found\"}"));
+
+    ApplicationFailure f =
+        failure(
+            () ->
+                activities.createRunner(
+                    new CreateRunnerRequest(42, WORKFLOW_ID, List.of("docker"), 3600)));
+
+    assertThat(f.getType()).isEqualTo("GitLabNotFound");
+    assertThat(f.isNonRetryable()).isTrue();
+    assertThat(f.getOriginalMessage()).contains("GitLab 15.10 or newer").contains("project 42");
+  }
+
+  @Test
   void deleteRunnerDeletesTheWorkflowsRunnersAndItsToken() throws Exception {
     tokens.put(WORKFLOW_ID, 9171, RUNNER_TOKEN);
     server.enqueue(json(200, "[" + listed(9171, DESCRIPTION) + "," + listed(3, "shared") + "]"));
