@@ -29,7 +29,15 @@ public enum FailureType {
    * The runner token a request refers to is not in the token store: the runner was deleted or never
    * registered, so no compute could ever authenticate with it.
    */
-  RunnerTokenMissing(false);
+  RunnerTokenMissing(false),
+  /** GitLab refused the token (401/403): the token needs another scope or role. */
+  GitLabForbidden(false),
+  /** A GitLab object looked up does not exist. */
+  GitLabNotFound(false),
+  /** GitLab rejected the request as invalid (400, 422, other 4xx). */
+  GitLabInvalid(false),
+  /** GitLab is unreachable, rate-limited (429) or answered 5xx: retried, honouring Retry-After. */
+  GitLabUnavailable(true);
 
   private final boolean retryable;
 
