@@ -59,7 +59,10 @@ class RolesTest {
       properties = {
         "ephemera.temporal.embedded-port=0",
         "ephemera.roles=api",
-        "ephemera.kubernetes.sandbox=false"
+        "ephemera.kubernetes.sandbox=false",
+        // A real (unreachable) GitLab: no sandbox GitLab either, so no sandbox at all.
+        "ephemera.gitlab.url=http://127.0.0.1:9",
+        "ephemera.gitlab.token=unused-in-this-test"
       })
   @ActiveProfiles("local")
   class ApiOnlyWithoutSandbox {

@@ -151,6 +151,25 @@ public record Ec2RunnerProperties(
   }
 
   /** Every default, as an empty configuration gives them. */
+  /** The same settings talking to another endpoint and region (the local profile's sandbox). */
+  public Ec2RunnerProperties withEndpoint(String region, URI endpoint) {
+    return new Ec2RunnerProperties(
+        region,
+        endpoint,
+        subnetId,
+        securityGroupIds,
+        instanceProfile,
+        defaultInstanceType,
+        defaultAmi,
+        kmsKeyId,
+        parameterPrefix,
+        executor,
+        gitlabUrl,
+        waitBudget,
+        pollInterval,
+        maxApiAttempts);
+  }
+
   public static Ec2RunnerProperties defaults() {
     return new Ec2RunnerProperties(
         null, null, null, null, null, null, null, null, null, null, null, null, null, 0);

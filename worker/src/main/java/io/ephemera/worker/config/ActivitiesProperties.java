@@ -23,14 +23,28 @@ public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, O
    * timeout so a dead worker is noticed in 30 s instead of at the end of the wait.
    */
   static final Map<String, Options> BUILT_IN =
-      Map.of(
-          "KubernetesDeleteIngress", Options.unlimited(),
-          "KubernetesDeleteWorkloads", Options.unlimited(),
-          "KubernetesDeleteNamespace", Options.unlimited(),
-          "KubernetesAwaitNamespaceGone",
-              new Options(Duration.ofMinutes(3), Duration.ofSeconds(30), null, null, null, 0),
-          "KubernetesAwaitRollout",
-              new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, null));
+      Map.ofEntries(
+          Map.entry("KubernetesDeleteIngress", Options.unlimited()),
+          Map.entry("KubernetesDeleteWorkloads", Options.unlimited()),
+          Map.entry("KubernetesDeleteNamespace", Options.unlimited()),
+          Map.entry(
+              "KubernetesAwaitNamespaceGone",
+              new Options(Duration.ofMinutes(3), Duration.ofSeconds(30), null, null, null, 0)),
+          Map.entry(
+              "KubernetesAwaitRollout",
+              new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, null)),
+          Map.entry("ComputeTerminate", Options.unlimited()),
+          // Above the EC2 wait budget (5 minutes), heartbeating every poll.
+          Map.entry(
+              "ComputeAwaitTerminated",
+              new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, 0)),
+          Map.entry("GitLabDeleteRunner", Options.unlimited()),
+          // Polls: a failed poll is simply tried at the next one, and a slow one would delay the
+          // runner's reaction to signals.
+          Map.entry(
+              "GitLabJobState", new Options(Duration.ofSeconds(30), null, null, null, null, 2)),
+          Map.entry(
+              "GitLabRunnerJobs", new Options(Duration.ofSeconds(30), null, null, null, null, 2)));
 
   public ActivitiesProperties {
     overrides = overrides == null ? Map.of() : Map.copyOf(overrides);

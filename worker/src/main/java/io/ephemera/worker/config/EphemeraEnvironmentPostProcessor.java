@@ -22,7 +22,8 @@ import org.springframework.core.env.MapPropertySource;
  *       spring.temporal.connection.target}; TLS and API keys stay in the starter's own properties.
  *   <li>Without a target, the {@code local} profile gets an in-JVM Temporal server; any other
  *       profile fails with a message naming the property.
- *   <li>The sandbox cluster is refused outside {@code local}.
+ *   <li>The sandbox cluster is refused outside {@code local}; so is a missing GitLab URL (the local
+ *       profile gets the sandbox GitLab, and the sandbox EC2 unless a region is set).
  *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
  *       fail when the api role is on.
  * </ul>
@@ -36,6 +37,8 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
   static final String EMBEDDED = "ephemera.temporal.embedded";
   static final String EMBEDDED_PORT = "ephemera.temporal.embedded-port";
   static final String GENERATED_TOKEN = "ephemera.api.generated-token";
+  static final String GITLAB_SANDBOX = "ephemera.gitlab.sandbox";
+  static final String EC2_SANDBOX = "ephemera.runners.ec2.sandbox";
 
   @Override
   public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
@@ -69,6 +72,25 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
               + " account and set ephemera.kubernetes.sandbox=false.");
     }
     derived.put("ephemera.kubernetes.sandbox", Boolean.toString(sandbox));
+
+    boolean gitlabConfigured = !isBlank(env.getProperty("ephemera.gitlab.url"));
+    if (!gitlabConfigured && !local) {
+      throw new MissingConfigurationException(
+          "ephemera.gitlab.url is not set. Set it (and ephemera.gitlab.token) to your GitLab;"
+              + " only the 'local' profile may use the sandbox GitLab.");
+    }
+    if (gitlabConfigured && isBlank(env.getProperty("ephemera.gitlab.token"))) {
+      throw new MissingConfigurationException(
+          "ephemera.gitlab.token is not set: Ephemera needs a GitLab token with the create_runner"
+              + " and api scopes to register runners and read jobs.");
+    }
+    derived.put(GITLAB_SANDBOX, Boolean.toString(!gitlabConfigured));
+    // EC2 is optional outside local (EC2 routes then fail with a clear error); in local, a
+    // sandbox stands in unless a real region or endpoint is configured.
+    boolean ec2Configured =
+        !isBlank(env.getProperty("ephemera.runners.ec2.region"))
+            || !isBlank(env.getProperty("ephemera.runners.ec2.endpoint-override"));
+    derived.put(EC2_SANDBOX, Boolean.toString(local && !ec2Configured));
 
     if (roles.contains(Roles.API) && isBlank(env.getProperty("ephemera.api.tokens"))) {
       if (local) {

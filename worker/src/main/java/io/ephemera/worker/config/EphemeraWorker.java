@@ -1,9 +1,14 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
+import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
+import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
 import io.ephemera.common.TaskQueues;
 import io.ephemera.reviewapp.ReviewAppWorkflowImpl;
+import io.ephemera.runner.RunnerSlotsWorkflowImpl;
+import io.ephemera.runner.RunnerWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -31,7 +36,10 @@ public class EphemeraWorker implements SmartLifecycle {
       WorkerProperties properties,
       ActivitiesProperties activities,
       KubernetesActivitiesImpl kubernetes,
-      ConfigActivitiesImpl config) {
+      ConfigActivitiesImpl config,
+      GitLabRunnerActivitiesImpl gitlabRunners,
+      ComputeActivitiesImpl compute,
+      RunnerSlotActivitiesImpl slots) {
     this.properties = properties;
     this.factory =
         WorkerFactory.newInstance(
@@ -39,10 +47,15 @@ public class EphemeraWorker implements SmartLifecycle {
             WorkerFactoryOptions.newBuilder()
                 .setUsingVirtualWorkflowThreads(properties.virtualThreads())
                 .build());
+    WorkflowImplementationOptions options = workflowOptions(activities);
     Worker reviewApps = factory.newWorker(TaskQueues.REVIEW_APPS);
-    reviewApps.registerWorkflowImplementationTypes(
-        workflowOptions(activities), ReviewAppWorkflowImpl.class);
+    reviewApps.registerWorkflowImplementationTypes(options, ReviewAppWorkflowImpl.class);
     reviewApps.registerActivitiesImplementations(kubernetes, config);
+    // Runners get their own queue so a burst of pending jobs never delays review-app deploys.
+    Worker runners = factory.newWorker(TaskQueues.RUNNERS);
+    runners.registerWorkflowImplementationTypes(
+        options, RunnerWorkflowImpl.class, RunnerSlotsWorkflowImpl.class);
+    runners.registerActivitiesImplementations(gitlabRunners, compute, config, slots);
   }
 
   static WorkflowImplementationOptions workflowOptions(ActivitiesProperties activities) {
@@ -56,7 +69,10 @@ public class EphemeraWorker implements SmartLifecycle {
   public void start() {
     factory.start();
     running = true;
-    log.info("Temporal worker polling task queue {}", TaskQueues.REVIEW_APPS);
+    log.info(
+        "Temporal worker polling task queues {} and {}",
+        TaskQueues.REVIEW_APPS,
+        TaskQueues.RUNNERS);
   }
 
   @Override

@@ -1,10 +1,13 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.ReviewProperties;
 import io.ephemera.activity.config.RunnerProperties;
+import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
+import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.temporal.client.WorkflowClient;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -41,7 +44,11 @@ class WorkerConfiguration {
       WorkerProperties properties,
       ActivitiesProperties activities,
       KubernetesActivitiesImpl kubernetes,
-      ConfigActivitiesImpl config) {
-    return new EphemeraWorker(client, properties, activities, kubernetes, config);
+      ConfigActivitiesImpl config,
+      GitLabRunnerActivitiesImpl gitlabRunners,
+      ComputeActivitiesImpl compute,
+      RunnerSlotActivitiesImpl slots) {
+    return new EphemeraWorker(
+        client, properties, activities, kubernetes, config, gitlabRunners, compute, slots);
   }
 }

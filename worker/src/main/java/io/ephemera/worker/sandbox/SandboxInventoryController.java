@@ -1,6 +1,8 @@
 package io.ephemera.worker.sandbox;
 
 import io.ephemera.sandbox.SandboxCluster;
+import io.ephemera.sandbox.SandboxEc2;
+import io.ephemera.sandbox.SandboxGitLab;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
@@ -14,23 +16,41 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class SandboxInventoryController {
   private final ObjectProvider<SandboxCluster> cluster;
+  private final ObjectProvider<SandboxGitLab> gitlab;
+  private final ObjectProvider<SandboxEc2> ec2;
 
-  SandboxInventoryController(ObjectProvider<SandboxCluster> cluster) {
+  SandboxInventoryController(
+      ObjectProvider<SandboxCluster> cluster,
+      ObjectProvider<SandboxGitLab> gitlab,
+      ObjectProvider<SandboxEc2> ec2) {
     this.cluster = cluster;
+    this.gitlab = gitlab;
+    this.ec2 = ec2;
   }
 
   @GetMapping("/sandbox/inventory")
   ResponseEntity<?> inventory() {
     SandboxCluster c = cluster.getIfAvailable();
-    if (c == null) {
+    SandboxGitLab g = gitlab.getIfAvailable();
+    SandboxEc2 e = ec2.getIfAvailable();
+    if (c == null && g == null && e == null) {
       ProblemDetail p =
           ProblemDetail.forStatusAndDetail(
               HttpStatus.NOT_FOUND, "No sandbox is active: Ephemera is using real endpoints.");
       p.setTitle("No sandbox");
       return ResponseEntity.status(HttpStatus.NOT_FOUND).body(p);
     }
+    // Only the sandboxes that are active are listed: a real endpoint has no inventory here.
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("namespaces", c.inventory());
+    if (c != null) {
+      body.put("namespaces", c.inventory());
+    }
+    if (g != null) {
+      body.put("runners", g.inventory());
+    }
+    if (e != null) {
+      body.put("instances", e.inventory().instances());
+    }
     return ResponseEntity.ok(body);
   }
 }

@@ -13,6 +13,8 @@ class EphemeraEnvironmentPostProcessorTest {
 
   private static MockEnvironment production() {
     return new MockEnvironment()
+        .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+        .withProperty("ephemera.gitlab.token", "glpat-test")
         .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
         .withProperty("ephemera.api.tokens", "api-secret");
   }
@@ -85,12 +87,16 @@ class EphemeraEnvironmentPostProcessorTest {
     MockEnvironment noApiToken =
         new MockEnvironment()
             .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
             .withProperty("ephemera.gitlab.webhook-token", "hook-secret");
     assertThatThrownBy(() -> process(noApiToken)).hasMessageContaining("ephemera.api.tokens");
 
     MockEnvironment noWebhookToken =
         new MockEnvironment()
             .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
             .withProperty("ephemera.api.tokens", "api-secret");
     assertThatThrownBy(() -> process(noWebhookToken))
         .hasMessageContaining("ephemera.gitlab.webhook-token");
@@ -101,9 +107,50 @@ class EphemeraEnvironmentPostProcessorTest {
     MockEnvironment env =
         new MockEnvironment()
             .withProperty("ephemera.roles", "worker")
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
             .withProperty("ephemera.temporal.target", "temporal:7233");
     process(env);
     assertThat(env.getProperty("ephemera.api.tokens")).isNull();
+  }
+
+  @Test
+  void outsideLocalAMissingGitLabUrlStopsStartUp() {
+    MockEnvironment env =
+        new MockEnvironment()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.api.tokens", "api-secret")
+            .withProperty("ephemera.gitlab.webhook-token", "hook-secret");
+    assertThatThrownBy(() -> process(env))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.gitlab.url");
+  }
+
+  @Test
+  void aGitLabUrlWithoutATokenStopsStartUp() {
+    MockEnvironment env =
+        local().withProperty("ephemera.gitlab.url", "https://gitlab.example.test");
+    assertThatThrownBy(() -> process(env)).hasMessageContaining("ephemera.gitlab.token");
+  }
+
+  @Test
+  void localWithoutGitLabOrEc2GetsTheirSandboxes() {
+    MockEnvironment env = local();
+    process(env);
+    assertThat(env.getProperty("ephemera.gitlab.sandbox")).isEqualTo("true");
+    assertThat(env.getProperty("ephemera.runners.ec2.sandbox")).isEqualTo("true");
+  }
+
+  @Test
+  void configuredGitLabAndEc2AreUsedEvenInLocal() {
+    MockEnvironment env =
+        local()
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
+            .withProperty("ephemera.runners.ec2.region", "eu-west-1");
+    process(env);
+    assertThat(env.getProperty("ephemera.gitlab.sandbox")).isEqualTo("false");
+    assertThat(env.getProperty("ephemera.runners.ec2.sandbox")).isEqualTo("false");
   }
 
   @Test
