@@ -104,6 +104,24 @@ class RunnerEndToEndTest {
     assertThat(instanceIds()).doesNotContain(instanceId);
   }
 
+  @Test
+  void aJobCancelledBeforePickupTearsItsRunnerDown() throws Exception {
+    long jobId = 3033;
+    gitlab.seedJob(PROJECT, jobId, "test", "pending", List.of());
+    assertThat(jobHook(jobId, "test", "pending", null).statusCode()).isEqualTo(202);
+    JsonNode waiting = awaitRunner(jobId, s -> "WAITING".equals(text(s, "phase")));
+    long runnerId = waiting.get("runnerId").asLong();
+
+    gitlab.setJobStatus(PROJECT, jobId, "canceled");
+    assertThat(jobHook(jobId, "test", "canceled", null).statusCode()).isEqualTo(202);
+
+    JsonNode finished = awaitRunner(jobId, s -> "FINISHED".equals(text(s, "phase")));
+    assertThat(finished.get("jobsRun").asInt()).isZero();
+    assertThat(text(finished, "outcome")).contains("before pickup");
+    assertThat(runnerIds()).doesNotContain(runnerId);
+    assertThat(runnerPods()).isEmpty();
+  }
+
   private HttpResponse<String> jobHook(long jobId, String name, String status, Long runnerId)
       throws Exception {
     String runner =
