@@ -2,6 +2,11 @@ package io.ephemera.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ephemera.common.EphemeraSearchAttributes;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionDescription;
+import io.temporal.common.SearchAttributes;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,8 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -37,6 +45,7 @@ class ReviewAppEndToEndTest {
   private final JsonMapper json = JsonMapper.builder().build();
 
   @LocalServerPort int port;
+  @Autowired WorkflowClient temporal;
 
   @Value("${ephemera.gitlab.webhook-token}")
   String webhookToken;
@@ -52,6 +61,7 @@ class ReviewAppEndToEndTest {
     assertThat(text(ready, "sha")).isEqualTo("da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
     String namespace = text(ready, "namespace");
     assertThat(namespaceNames()).contains(namespace);
+    theTemporalUiCanFindAndReadIt("review-app/4242/mr-7", text(ready, "url"));
 
     HttpResponse<String> closed =
         postWebhook("gitlab/merge-request-close.json", "delivery-close-1");
@@ -61,6 +71,31 @@ class ReviewAppEndToEndTest {
         awaitStatus("/api/v1/review-apps/4242/7", s -> "STOPPED".equals(text(s, "phase")));
     assertThat(text(stopped, "stopReason")).contains("closed");
     assertThat(namespaceNames()).doesNotContain(namespace);
+  }
+
+  /** Search attributes to find the app by, and summaries that make its history a story. */
+  private void theTemporalUiCanFindAndReadIt(String workflowId, String url) {
+    WorkflowExecutionDescription description =
+        temporal.newUntypedWorkflowStub(workflowId).describe();
+    SearchAttributes attributes = description.getTypedSearchAttributes();
+    assertThat(attributes.get(EphemeraSearchAttributes.KIND)).isEqualTo("review-app");
+    assertThat(attributes.get(EphemeraSearchAttributes.PROJECT_ID)).isEqualTo(4242L);
+    assertThat(attributes.get(EphemeraSearchAttributes.MR_IID)).isEqualTo(7L);
+    assertThat(attributes.get(EphemeraSearchAttributes.PHASE)).isEqualTo("READY");
+    assertThat(attributes.get(EphemeraSearchAttributes.ENVIRONMENT_URL)).isEqualTo(url);
+
+    List<String> summaries = new ArrayList<>();
+    for (HistoryEvent event : temporal.fetchHistory(workflowId).getEvents()) {
+      if (event.hasUserMetadata() && event.getUserMetadata().hasSummary()) {
+        summaries.add(event.getUserMetadata().getSummary().getData().toStringUtf8());
+      }
+    }
+    // The workflow's static summary is set by the api (WebhookRouter), but the SDK's test server
+    // drops it on signal-with-start; a real server shows it.
+    assertThat(summaries)
+        .anyMatch(s -> s.contains("Ensure namespace review-4242-mr-7"))
+        .anyMatch(s -> s.contains("Roll out da156088"))
+        .anyMatch(s -> s.contains("Auto-stop in"));
   }
 
   private HttpResponse<String> postWebhook(String fixture, String idempotencyKey)

@@ -7,8 +7,11 @@ import io.ephemera.activity.kubernetes.NamespaceSpec;
 import io.ephemera.activity.kubernetes.NamespaceState;
 import io.ephemera.activity.kubernetes.RolloutRequest;
 import io.ephemera.activity.kubernetes.WorkloadSpec;
+import io.ephemera.common.EphemeraSearchAttributes;
+import io.ephemera.common.Labels;
 import io.ephemera.common.Names;
 import io.ephemera.common.WorkflowIds;
+import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -17,6 +20,7 @@ import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
+import io.temporal.workflow.TimerOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
@@ -53,8 +57,6 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
           LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
-  private final KubernetesActivities kubernetes =
-      Workflow.newActivityStub(KubernetesActivities.class);
 
   private final ReviewAppRequest request;
   private final String workflowId;
@@ -106,6 +108,11 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   @Override
   public ReviewAppResult run(ReviewAppRequest ignored) {
+    Workflow.upsertTypedSearchAttributes(
+        EphemeraSearchAttributes.KIND.valueSet(Labels.KIND_REVIEW_APP),
+        EphemeraSearchAttributes.PROJECT_ID.valueSet(request.projectId()),
+        EphemeraSearchAttributes.MR_IID.valueSet(request.mrIid()));
+    enter(phase);
     settings = config.reviewSettings(request.projectId());
     if (autoStopAt == null) {
       // A review app that never deploys must still go away by itself.
@@ -126,15 +133,31 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
           break;
         }
         autoStopChanged = false;
+        // A timer of our own rather than Workflow.await(Duration, ...): it carries a summary for
+        // the UI, and it is cancelled when the deadline moves instead of firing later for nothing.
+        List<Promise<Void>> timer = new ArrayList<>(1);
+        CancellationScope timerScope =
+            Workflow.newCancellationScope(
+                () ->
+                    timer.add(
+                        Workflow.newTimer(
+                            untilAutoStop,
+                            TimerOptions.newBuilder()
+                                .setSummary("Auto-stop in " + human(untilAutoStop))
+                                .build())));
+        timerScope.run();
         // Waking on the suggestion too: a burst of ignored redeliveries grows history without
         // waking the loop otherwise.
         Workflow.await(
-            untilAutoStop,
             () ->
-                stopReason != null
+                timer.get(0).isCompleted()
+                    || stopReason != null
                     || pendingDeploy != null
                     || autoStopChanged
                     || Workflow.getInfo().isContinueAsNewSuggested());
+        if (!timer.get(0).isCompleted()) {
+          timerScope.cancel("auto-stop deadline moved");
+        }
       }
     } catch (CanceledFailure e) {
       // The workflow itself was cancelled (UI or CLI): that is a request to stop, not a leak.
@@ -166,8 +189,8 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     DeployRequest target = pendingDeploy;
     pendingDeploy = null;
     deployingSha = target.sha();
-    phase = ReviewAppPhase.DEPLOYING;
     lastError = null;
+    enter(ReviewAppPhase.DEPLOYING);
     log.info("Deploying {} of {}", shortSha(target.sha()), workflowId);
 
     List<Promise<Void>> holder = new ArrayList<>(1);
@@ -184,16 +207,16 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       sha = target.sha();
       url = settings.urlScheme() + "://" + host();
       deployments++;
-      phase = ReviewAppPhase.READY;
       pushAutoStop();
+      enter(ReviewAppPhase.READY);
       log.info("{} is READY at {} with {}", workflowId, url, shortSha(sha));
     } catch (TemporalFailure e) {
       if (scope.isCancelRequested()) {
         log.info(
             "Deploy of {} cancelled: {}", shortSha(target.sha()), scope.getCancellationReason());
       } else {
-        phase = ReviewAppPhase.FAILED;
         lastError = "deploy of " + shortSha(target.sha()) + " failed: " + describe(e);
+        enter(ReviewAppPhase.FAILED);
         log.warn("{}: {}", workflowId, lastError);
       }
     } finally {
@@ -204,29 +227,36 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private void deploySteps(DeployRequest target) {
     List<String> objects =
         new ArrayList<>(
-            kubernetes.ensureNamespace(
-                new NamespaceSpec(namespace, workflowId, request.projectId(), request.mrIid())));
+            k8s("Ensure namespace " + namespace)
+                .ensureNamespace(
+                    new NamespaceSpec(
+                        namespace, workflowId, request.projectId(), request.mrIid())));
     resources = List.copyOf(objects);
     String image = settings.image(request.projectPath(), target.sha());
     objects.addAll(
-        kubernetes.applyWorkload(
-            new WorkloadSpec(namespace, workflowId, target.sha(), image, host())));
+        k8s("Apply " + shortSha(target.sha()) + " at " + host())
+            .applyWorkload(new WorkloadSpec(namespace, workflowId, target.sha(), image, host())));
     resources = List.copyOf(objects);
-    kubernetes.awaitRollout(new RolloutRequest(namespace, target.sha()));
+    k8s("Roll out " + shortSha(target.sha()))
+        .awaitRollout(new RolloutRequest(namespace, target.sha()));
   }
 
   /** Ordered, idempotent, and retried until done: nothing may outlive the review app. */
   private void teardown() {
     String errorBeforeTeardown = lastError;
-    phase = ReviewAppPhase.STOPPING;
+    enter(ReviewAppPhase.STOPPING);
     log.info("Tearing down {}: {}", workflowId, stopReason);
-    untilDone("delete ingress", () -> kubernetes.deleteIngress(namespace));
-    untilDone("delete workloads", () -> kubernetes.deleteWorkloads(namespace));
-    untilDone("delete namespace", () -> kubernetes.deleteNamespace(namespace));
+    untilDone("delete ingress", () -> k8s("Delete ingress").deleteIngress(namespace));
+    untilDone("delete workloads", () -> k8s("Delete workloads").deleteWorkloads(namespace));
+    untilDone(
+        "delete namespace", () -> k8s("Delete namespace " + namespace).deleteNamespace(namespace));
     boolean reportedStuck = false;
     while (true) {
       NamespaceState state =
-          untilDone("wait for namespace", () -> kubernetes.awaitNamespaceGone(namespace));
+          untilDone(
+              "wait for namespace",
+              () ->
+                  k8s("Wait for namespace " + namespace + " to go").awaitNamespaceGone(namespace));
       if (state.gone()) {
         break;
       }
@@ -241,13 +271,15 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       }
       Workflow.sleep(settings.teardownPollInterval());
       // Deleting again is harmless and recovers a namespace whose deletion was never recorded.
-      untilDone("delete namespace", () -> kubernetes.deleteNamespace(namespace));
+      untilDone(
+          "delete namespace",
+          () -> k8s("Delete namespace " + namespace).deleteNamespace(namespace));
     }
     resources = List.of();
     url = null;
     // Teardown errors were overcome (it finished); a deploy error still explains the app's end.
     lastError = errorBeforeTeardown;
-    phase = ReviewAppPhase.STOPPED;
+    enter(ReviewAppPhase.STOPPED);
     log.info("{} stopped: {}", workflowId, stopReason);
   }
 
@@ -376,6 +408,49 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         new ReviewAppRequest.Carried(status(), List.copyOf(seenKeys), pendingDeploy));
   }
 
+  /**
+   * A Kubernetes stub whose calls read as {@code summary} in the Temporal UI. Timeouts and retries
+   * still come from the worker's per-type options (see {@code ActivityDefaults.perType}).
+   */
+  private static KubernetesActivities k8s(String summary) {
+    return Workflow.newActivityStub(
+        KubernetesActivities.class, ActivityOptions.newBuilder().setSummary(summary).build());
+  }
+
+  /** Moves to a phase, and tells the Temporal UI: search attributes and current details. */
+  private void enter(ReviewAppPhase next) {
+    phase = next;
+    boolean live = next == ReviewAppPhase.READY && url != null;
+    Workflow.upsertTypedSearchAttributes(
+        EphemeraSearchAttributes.PHASE.valueSet(next.name()),
+        live
+            ? EphemeraSearchAttributes.ENVIRONMENT_URL.valueSet(url)
+            : EphemeraSearchAttributes.ENVIRONMENT_URL.valueUnset());
+    StringBuilder details =
+        new StringBuilder("**")
+            .append(next)
+            .append("** ")
+            .append(request.projectPath())
+            .append("!")
+            .append(request.mrIid());
+    if (sha != null) {
+      details.append(" at `").append(shortSha(sha)).append('`');
+    }
+    if (live) {
+      details.append("\n\n").append(url);
+    }
+    if (autoStopAt != null && next != ReviewAppPhase.STOPPED) {
+      details.append("\n\nAuto-stop at ").append(autoStopAt);
+    }
+    if (lastError != null) {
+      details.append("\n\nLast error: ").append(lastError);
+    }
+    if (stopReason != null) {
+      details.append("\n\nStopping: ").append(stopReason);
+    }
+    Workflow.setCurrentDetails(details.toString());
+  }
+
   /** A deploy restarts the idle clock but never cuts short an extension someone asked for. */
   private void pushAutoStop() {
     Instant previous = autoStopAt;
@@ -436,6 +511,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     return sha == null || sha.length() <= 8 ? sha : sha.substring(0, 8);
   }
 
+  /** "3 days", "1 hour", or "2d 4h 10m" for anything else: durations as people write them. */
   static String human(Duration d) {
     if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
       return d.toDays() == 1 ? "1 day" : d.toDays() + " days";
@@ -443,6 +519,14 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
       return d.toHours() == 1 ? "1 hour" : d.toHours() + " hours";
     }
-    return d.toString();
+    StringBuilder b = new StringBuilder();
+    if (d.toDays() > 0) {
+      b.append(d.toDays()).append("d ");
+    }
+    if (d.toHoursPart() > 0 || b.length() > 0) {
+      b.append(d.toHoursPart()).append("h ");
+    }
+    b.append(d.toMinutesPart()).append('m');
+    return b.toString();
   }
 }

@@ -12,6 +12,8 @@ import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.gitlab.JobState;
 import io.ephemera.activity.gitlab.RegisteredRunner;
 import io.ephemera.activity.slots.RunnerSlotActivities;
+import io.ephemera.common.EphemeraSearchAttributes;
+import io.ephemera.common.Labels;
 import io.ephemera.common.WorkflowIds;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
@@ -106,6 +108,10 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
 
   @Override
   public RunnerStatus run(RunnerRequest ignored) {
+    Workflow.upsertTypedSearchAttributes(
+        EphemeraSearchAttributes.KIND.valueSet(Labels.KIND_RUNNER),
+        EphemeraSearchAttributes.PROJECT_ID.valueSet(request.projectId()),
+        EphemeraSearchAttributes.JOB_ID.valueSet(request.jobId()));
     try {
       settings = config.runnerSettings(request.projectId());
       pollInterval = settings.pollInterval();
@@ -510,6 +516,18 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
   private void phase(RunnerPhase next, String note) {
     phase = next;
     history.add(new RunnerStatus.PhaseChange(next, now(), note));
+    // The Temporal UI: find runners by phase, and read where this one is and why.
+    Workflow.upsertTypedSearchAttributes(EphemeraSearchAttributes.PHASE.valueSet(next.name()));
+    Workflow.setCurrentDetails(
+        "**"
+            + next
+            + "** job "
+            + request.jobId()
+            + " ("
+            + request.jobName()
+            + ") of "
+            + request.projectPath()
+            + (note == null ? "" : "\n\n" + note));
     log.info("{}: {} ({})", workflowId, next, note);
   }
 

@@ -17,6 +17,7 @@ import io.ephemera.activity.kubernetes.RolloutRequest;
 import io.ephemera.activity.kubernetes.RolloutResult;
 import io.ephemera.activity.kubernetes.WorkloadSpec;
 import io.ephemera.common.ActivityDefaults;
+import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.FailureType;
 import io.ephemera.common.Names;
 import io.ephemera.common.TaskQueues;
@@ -120,7 +121,10 @@ final class ReviewAppTesting {
     return WorkflowImplementationOptions.newBuilder()
         .setDefaultActivityOptions(defaults)
         .setActivityOptions(
-            Map.of("KubernetesAwaitRollout", waits, "KubernetesAwaitNamespaceGone", waits))
+            ActivityDefaults.perType(
+                defaults,
+                Map.of("KubernetesAwaitRollout", waits, "KubernetesAwaitNamespaceGone", waits),
+                KubernetesActivities.class))
         .build();
   }
 
@@ -140,6 +144,7 @@ final class ReviewAppTesting {
    */
   static TestWorkflowEnvironment startEnvironment(Object... activities) {
     TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    EphemeraSearchAttributes.ALL.forEach(env::registerSearchAttribute);
     Worker worker = env.newWorker(TaskQueues.REVIEW_APPS);
     registerReviewApp(worker);
     worker.registerActivitiesImplementations(activities);

@@ -51,8 +51,10 @@ class RunnerReplayTest {
     assertThatThrownBy(
             () -> replay(history, LooksAtTheJobFirst.class, RunnerSlotsWorkflowImpl.class))
         .hasMessageContaining(NonDeterministicException.class.getName())
-        .hasMessageContaining("ConfigRunnerSettings")
-        .hasMessageContaining("not expected by the execution");
+        // The variant schedules an extra activity where the history holds the first upsert of
+        // search attributes.
+        .hasMessageContaining("EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES does not match")
+        .hasMessageContaining("COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK");
   }
 
   static void replay(

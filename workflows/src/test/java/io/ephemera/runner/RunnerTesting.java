@@ -18,6 +18,7 @@ import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.gitlab.JobState;
 import io.ephemera.activity.gitlab.RegisteredRunner;
 import io.ephemera.common.ActivityDefaults;
+import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.FailureType;
 import io.ephemera.common.TaskQueues;
 import io.ephemera.common.WorkflowIds;
@@ -146,6 +147,7 @@ final class RunnerTesting {
    */
   static TestWorkflowEnvironment startEnvironment(Object... activities) {
     TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    EphemeraSearchAttributes.ALL.forEach(env::registerSearchAttribute);
     Worker worker = env.newWorker(TaskQueues.RUNNERS);
     registerRunnerWorkflows(worker);
     worker.registerActivitiesImplementations(activities);

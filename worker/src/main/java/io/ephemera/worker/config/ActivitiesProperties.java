@@ -97,15 +97,18 @@ public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, O
     return toActivityOptions(effectiveDefaults());
   }
 
-  /** Per-type options: built-in ones, then configured overrides, each over the defaults. */
-  Map<String, ActivityOptions> perTypeActivityOptions() {
+  /**
+   * Options of every activity type of {@code interfaces}: built-in ones, then configured overrides,
+   * each over the defaults (see {@link ActivityDefaults#perType} for why every type).
+   */
+  Map<String, ActivityOptions> perTypeActivityOptions(Class<?>... interfaces) {
     Options base = effectiveDefaults();
     Map<String, Options> merged = new HashMap<>(BUILT_IN);
     overrides.forEach(
         (type, o) -> merged.merge(type, o, (builtIn, configured) -> configured.orElse(builtIn)));
-    Map<String, ActivityOptions> result = new HashMap<>();
-    merged.forEach((type, o) -> result.put(type, toActivityOptions(o.orElse(base))));
-    return result;
+    Map<String, ActivityOptions> specific = new HashMap<>();
+    merged.forEach((type, o) -> specific.put(type, toActivityOptions(o.orElse(base))));
+    return ActivityDefaults.perType(toActivityOptions(base), specific, interfaces);
   }
 
   static ActivityOptions toActivityOptions(Options o) {

@@ -1,5 +1,6 @@
 package io.ephemera.worker.config;
 
+import io.grpc.BindableService;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -10,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -37,7 +39,13 @@ public final class EmbeddedTemporalServer implements AutoCloseable {
         NettyServerBuilder.forAddress(
             new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
             InsecureServerCredentials.create());
-    GRPCServerHelper.registerServicesAndHealthChecks(services.getServices(), builder);
+    // The operator service too (search attributes are registered through it), which the SDK's
+    // own service list leaves out.
+    List<BindableService> all = new ArrayList<>(services.getServices());
+    if (all.stream().noneMatch(s -> s == services.getOperatorService())) {
+      all.add(services.getOperatorService());
+    }
+    GRPCServerHelper.registerServicesAndHealthChecks(all, builder);
     try {
       return new EmbeddedTemporalServer(services, builder.build().start());
     } catch (IOException e) {

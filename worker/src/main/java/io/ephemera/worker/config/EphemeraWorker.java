@@ -1,9 +1,13 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
+import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
+import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
+import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
 import io.ephemera.common.TaskQueues;
 import io.ephemera.reviewapp.ReviewAppWorkflowImpl;
@@ -29,6 +33,7 @@ public class EphemeraWorker implements SmartLifecycle {
 
   private final WorkerFactory factory;
   private final WorkerProperties properties;
+  private final SearchAttributeRegistrar searchAttributes;
   private volatile boolean running;
 
   public EphemeraWorker(
@@ -39,8 +44,10 @@ public class EphemeraWorker implements SmartLifecycle {
       ConfigActivitiesImpl config,
       GitLabRunnerActivitiesImpl gitlabRunners,
       ComputeActivitiesImpl compute,
-      RunnerSlotActivitiesImpl slots) {
+      RunnerSlotActivitiesImpl slots,
+      SearchAttributeRegistrar searchAttributes) {
     this.properties = properties;
+    this.searchAttributes = searchAttributes;
     this.factory =
         WorkerFactory.newInstance(
             client,
@@ -61,12 +68,18 @@ public class EphemeraWorker implements SmartLifecycle {
   static WorkflowImplementationOptions workflowOptions(ActivitiesProperties activities) {
     return WorkflowImplementationOptions.newBuilder()
         .setDefaultActivityOptions(activities.defaultActivityOptions())
-        .setActivityOptions(activities.perTypeActivityOptions())
+        .setActivityOptions(
+            activities.perTypeActivityOptions(
+                KubernetesActivities.class,
+                GitLabRunnerActivities.class,
+                ComputeActivities.class,
+                RunnerSlotActivities.class))
         .build();
   }
 
   @Override
   public void start() {
+    searchAttributes.ensureRegistered();
     factory.start();
     running = true;
     log.info(

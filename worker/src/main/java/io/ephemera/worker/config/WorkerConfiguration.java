@@ -49,6 +49,14 @@ class WorkerConfiguration {
       ComputeActivitiesImpl compute,
       RunnerSlotActivitiesImpl slots) {
     return new EphemeraWorker(
-        client, properties, activities, kubernetes, config, gitlabRunners, compute, slots);
+        client,
+        properties,
+        activities,
+        kubernetes,
+        config,
+        gitlabRunners,
+        compute,
+        slots,
+        new SearchAttributeRegistrar(client));
   }
 }
