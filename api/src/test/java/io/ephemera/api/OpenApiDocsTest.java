@@ -157,6 +157,9 @@ class OpenApiDocsTest {
         .andExpect(status().isOk())
         .andExpect(content().contentTypeCompatibleWith("text/html"));
     mvc.perform(get("/v3/api-docs/swagger-config")).andExpect(status().isOk());
+    mvc.perform(get("/v3/api-docs.yaml"))
+        .andExpect(status().isOk())
+        .andExpect(content().string(org.hamcrest.Matchers.containsString("title: Ephemera API")));
   }
 
   private List<String> operations() {
