@@ -6,6 +6,11 @@ import io.ephemera.api.error.ProblemType;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.reviewapp.ExtendResult;
 import io.ephemera.reviewapp.ReviewAppPhase;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -22,7 +27,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** {@code /api/v1/review-apps}: read, stop and extend review apps. Bearer-authenticated. */
 @RestController
-@RequestMapping("/api/v1/review-apps")
+@RequestMapping(path = "/api/v1/review-apps", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(
+    name = "Review apps",
+    description = "One environment per merge request, owned by its workflow.")
 class ReviewAppController {
   static final String DEFAULT_STOP_REASON = "stopped through the API";
 
@@ -33,12 +41,35 @@ class ReviewAppController {
   }
 
   @GetMapping
-  ReviewAppList list(@RequestParam(name = "phase", required = false) String phase) {
+  @Operation(
+      operationId = "listReviewApps",
+      summary = "List running review apps",
+      description = "At most 500, ordered by project and merge request.")
+  @ApiResponse(responseCode = "200", description = "The running review apps.")
+  @ApiResponse(responseCode = "400", description = "An unknown phase (`invalid-field`).")
+  ReviewAppList list(
+      @Parameter(
+              description = "Only review apps in this phase (case-insensitive).",
+              schema = @Schema(implementation = ReviewAppPhase.class))
+          @RequestParam(name = "phase", required = false)
+          String phase) {
     return new ReviewAppList(reviewApps.list(phase(phase)));
   }
 
   @GetMapping("/{projectId}/{iid}")
-  ReviewAppView get(@PathVariable("projectId") long projectId, @PathVariable("iid") long iid) {
+  @Operation(
+      operationId = "getReviewApp",
+      summary = "Show a review app",
+      description =
+          "Running (from the workflow's status query) or finished (from its result). One that"
+              + " ended without a result has no phase and says why in lastError.")
+  @ApiResponse(responseCode = "200", description = "The review app.")
+  @ApiResponse(responseCode = "400", description = "An id that is not a positive whole number.")
+  @ApiResponse(responseCode = "404", description = "There never was a review app for this MR.")
+  @ApiResponse(responseCode = "503", description = "No worker answered the status query in time.")
+  ReviewAppView get(
+      @Parameter(description = "GitLab project id.") @PathVariable("projectId") long projectId,
+      @Parameter(description = "Merge request iid (`!7`).") @PathVariable("iid") long iid) {
     checkIds(projectId, iid);
     return reviewApps
         .find(projectId, iid)
@@ -49,6 +80,17 @@ class ReviewAppController {
   }
 
   @PostMapping("/{projectId}/{iid}/stop")
+  @Operation(
+      operationId = "stopReviewApp",
+      summary = "Stop a review app",
+      description =
+          "Signals the workflow to tear the environment down; teardown continues after the"
+              + " answer. The reason is at most 500 characters.")
+  @ApiResponse(responseCode = "202", description = "The stop was recorded.")
+  @ApiResponse(responseCode = "400", description = "A bad id or an unreadable body.")
+  @ApiResponse(responseCode = "404", description = "No review app of this MR is running.")
+  @ApiResponse(responseCode = "415", description = "A body that is not JSON.")
+  @ApiResponse(responseCode = "503", description = "Temporal did not answer.")
   ResponseEntity<StopAccepted> stop(
       @PathVariable("projectId") long projectId,
       @PathVariable("iid") long iid,
@@ -63,6 +105,22 @@ class ReviewAppController {
   }
 
   @PostMapping(path = "/{projectId}/{iid}/extend", consumes = MediaType.APPLICATION_JSON_VALUE)
+  @Operation(
+      operationId = "extendReviewApp",
+      summary = "Keep a review app longer",
+      description =
+          "Moves the auto-stop so the app lives at least this long from now; never shortens."
+              + " Validated by the workflow, so a worker must answer.")
+  @ApiResponse(responseCode = "200", description = "The new auto-stop time.")
+  @ApiResponse(
+      responseCode = "400",
+      description =
+          "A bad id, a missing or unreadable body (`malformed-payload`), a missing, non-ISO-8601,"
+              + " non-positive or too long duration (`invalid-duration`), or another refusal by"
+              + " the workflow (`update-rejected`).")
+  @ApiResponse(responseCode = "404", description = "No review app of this MR is running.")
+  @ApiResponse(responseCode = "415", description = "A body that is not `application/json`.")
+  @ApiResponse(responseCode = "503", description = "No worker answered in time.")
   ExtendResult extend(
       @PathVariable("projectId") long projectId,
       @PathVariable("iid") long iid,

@@ -4,8 +4,14 @@ import io.ephemera.api.StopReason;
 import io.ephemera.api.error.ApiException;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.runner.RunnerPhase;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.Arrays;
 import java.util.Locale;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -20,7 +26,8 @@ import org.springframework.web.bind.annotation.RestController;
  * like the rest of {@code /api/**}.
  */
 @RestController
-@RequestMapping("/api/v1/runners")
+@RequestMapping(path = "/api/v1/runners", produces = MediaType.APPLICATION_JSON_VALUE)
+@Tag(name = "Runners", description = "Single-use CI runners, one per job, owned by its workflow.")
 class RunnerController {
   static final String DEFAULT_STOP_REASON = "stopped through the API";
 
@@ -31,12 +38,36 @@ class RunnerController {
   }
 
   @GetMapping
-  RunnerList list(@RequestParam(name = "phase", required = false) String phase) {
+  @Operation(
+      operationId = "listRunners",
+      summary = "List running runners",
+      description = "At most 500, ordered by project and job.")
+  @ApiResponse(responseCode = "200", description = "The running runners.")
+  @ApiResponse(responseCode = "400", description = "An unknown phase (`invalid-field`).")
+  RunnerList list(
+      @Parameter(
+              description = "Only runners in this phase (case-insensitive).",
+              schema = @Schema(implementation = RunnerPhase.class))
+          @RequestParam(name = "phase", required = false)
+          String phase) {
     return new RunnerList(runners.list(phase(phase)));
   }
 
   @GetMapping("/{projectId}/{jobId}")
-  RunnerView get(@PathVariable("projectId") long projectId, @PathVariable("jobId") long jobId) {
+  @Operation(
+      operationId = "getRunner",
+      summary = "Show a runner",
+      description =
+          "Running (from the workflow's status query) or finished (from its result, whole history"
+              + " included). One that ended without a result has no phase and says why in"
+              + " lastError.")
+  @ApiResponse(responseCode = "200", description = "The runner.")
+  @ApiResponse(responseCode = "400", description = "An id that is not a positive whole number.")
+  @ApiResponse(responseCode = "404", description = "There never was a runner for this job.")
+  @ApiResponse(responseCode = "503", description = "No worker answered the status query in time.")
+  RunnerView get(
+      @Parameter(description = "GitLab project id.") @PathVariable("projectId") long projectId,
+      @Parameter(description = "GitLab CI job id.") @PathVariable("jobId") long jobId) {
     checkIds(projectId, jobId);
     return runners
         .find(projectId, jobId)
@@ -47,6 +78,17 @@ class RunnerController {
   }
 
   @PostMapping("/{projectId}/{jobId}/stop")
+  @Operation(
+      operationId = "stopRunner",
+      summary = "Stop a runner",
+      description =
+          "Signals the workflow to deregister the runner and destroy its compute now. The reason"
+              + " is at most 500 characters.")
+  @ApiResponse(responseCode = "202", description = "The stop was recorded.")
+  @ApiResponse(responseCode = "400", description = "A bad id or an unreadable body.")
+  @ApiResponse(responseCode = "404", description = "No runner of this job is running.")
+  @ApiResponse(responseCode = "415", description = "A body that is not JSON.")
+  @ApiResponse(responseCode = "503", description = "Temporal did not answer.")
   ResponseEntity<StopAccepted> stop(
       @PathVariable("projectId") long projectId,
       @PathVariable("jobId") long jobId,

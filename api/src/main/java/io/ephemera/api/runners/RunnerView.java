@@ -3,6 +3,7 @@ package io.ephemera.api.runners;
 import io.ephemera.runner.RunnerPhase;
 import io.ephemera.runner.RunnerStatus;
 import io.ephemera.runner.RunnerType;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
 
@@ -32,6 +33,7 @@ record RunnerView(
     List<Step> history) {
 
   /** One phase change: when, and why. */
+  @Schema(name = "RunnerStep")
   record Step(RunnerPhase phase, Instant at, String note) {}
 
   static RunnerView of(String workflowId, RunnerStatus s) {

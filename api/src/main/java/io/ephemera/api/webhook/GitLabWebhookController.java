@@ -5,6 +5,13 @@ import io.ephemera.api.TokenMatcher;
 import io.ephemera.api.error.ApiException;
 import io.ephemera.api.error.ProblemType;
 import io.ephemera.api.error.TemporalErrors;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +41,7 @@ import tools.jackson.databind.json.JsonMapper;
  * before the limit could be applied.
  */
 @RestController
+@Tag(name = "GitLab webhook", description = "Merge request events and Job events from GitLab.")
 class GitLabWebhookController {
   private static final Logger log = LoggerFactory.getLogger(GitLabWebhookController.class);
 
@@ -69,11 +77,67 @@ class GitLabWebhookController {
   }
 
   @PostMapping(path = "/webhooks/gitlab", produces = MediaType.APPLICATION_JSON_VALUE)
+  @Operation(
+      operationId = "receiveGitLabWebhook",
+      summary = "Receive a GitLab webhook delivery",
+      description =
+          "Checks the token, the size, the JSON and the fields, in that order; a delivery failing"
+              + " one starts nothing. Merge request events start, deploy or stop review apps;"
+              + " Job events start runners and tell them about their job; other events are"
+              + " acknowledged and ignored. Signals and starts only: needs the Temporal server,"
+              + " never a worker.",
+      requestBody =
+          @io.swagger.v3.oas.annotations.parameters.RequestBody(
+              required = true,
+              description =
+                  "The delivery as GitLab sends it (a Merge Request Hook or Job Hook payload),"
+                      + " at most `ephemera.gitlab.max-payload` bytes.",
+              content =
+                  @Content(
+                      mediaType = MediaType.APPLICATION_JSON_VALUE,
+                      schema = @Schema(type = "object"))))
+  @ApiResponse(
+      responseCode = "202",
+      description = "Recorded in Temporal (`accepted`), or acknowledged and dropped (`ignored`).")
+  @ApiResponse(
+      responseCode = "400",
+      description =
+          "Not a JSON object (`malformed-payload`), or a missing or wrong field or header"
+              + " (`invalid-field`, with `field`).")
+  @ApiResponse(
+      responseCode = "401",
+      description = "`X-Gitlab-Token` missing or wrong, or no webhook token configured.")
+  @ApiResponse(
+      responseCode = "413",
+      description =
+          "Larger than `ephemera.gitlab.max-payload` (`payload-too-large`, with `limit`).")
+  @ApiResponse(
+      responseCode = "503",
+      description =
+          "Temporal could not record the delivery (`temporal-unavailable`) or the runner routing"
+              + " table could not be read (`routing-unavailable`); redeliver later.",
+      headers =
+          @Header(
+              name = HttpHeaders.RETRY_AFTER,
+              description = "Seconds to wait.",
+              schema = @Schema(type = "integer")))
   ResponseEntity<WebhookResponse> receive(
-      @RequestHeader(name = TOKEN_HEADER, required = false) String token,
-      @RequestHeader(name = EVENT_HEADER, required = false) String eventHeader,
-      @RequestHeader(name = IDEMPOTENCY_HEADER, required = false) String idempotencyKey,
-      HttpServletRequest request) {
+      @Parameter(description = "The webhook's secret token (`ephemera.gitlab.webhook-token`).")
+          @RequestHeader(name = TOKEN_HEADER, required = false)
+          String token,
+      @Parameter(
+              description =
+                  "GitLab's event name, e.g. `Merge Request Hook`, `Job Hook`; read only when the"
+                      + " body has no `object_kind`.")
+          @RequestHeader(name = EVENT_HEADER, required = false)
+          String eventHeader,
+      @Parameter(
+              description =
+                  "GitLab's delivery id, kept across retries (1 to 255 visible ASCII characters);"
+                      + " without it the body's SHA-256 stands in.")
+          @RequestHeader(name = IDEMPOTENCY_HEADER, required = false)
+          String idempotencyKey,
+      @Parameter(hidden = true) HttpServletRequest request) {
     DeliveryLog delivery = new DeliveryLog(eventHeader, idempotencyKey);
     try {
       authenticate(token);
