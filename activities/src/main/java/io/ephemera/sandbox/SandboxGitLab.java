@@ -177,7 +177,8 @@ public final class SandboxGitLab implements AutoCloseable {
     }
     log.info(
         "GitLab SANDBOX at {}: an in-memory stand-in for the runner, job, environment, deployment,"
-            + " note and commit status endpoints of GitLab's REST API, not a GitLab. No job ever runs in it; job statuses change only when told."
+            + " note and commit status endpoints of GitLab's REST API, not a GitLab. No job ever"
+            + " runs in it; job statuses change only when told."
             + " Everything is lost on restart. For a real GitLab set ephemera.gitlab.url and"
             + " ephemera.gitlab.token.",
         gitlab.url());
