@@ -48,6 +48,12 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>{@code GET /api/v4/projects/:id/jobs/:job_id} answers jobs the sandbox was told about
  *       ({@link #seedJob}, {@link #setJobStatus}); an unknown job is a 404, as on GitLab.
  *   <li>{@code GET /api/v4/runners/:id/jobs} lists the jobs whose runner is set to that runner.
+ *   <li>For the feedback adapter: environments ({@code GET}/{@code POST .../environments}, {@code
+ *       GET}/{@code PUT .../environments/:id}, {@code POST .../environments/:id/stop}), deployments
+ *       ({@code GET}/{@code POST .../deployments}, {@code GET}/{@code PUT .../deployments/:id}),
+ *       merge request notes ({@code GET}/{@code POST .../merge_requests/:iid/notes}, {@code
+ *       GET}/{@code PUT .../notes/:note_id}) and {@code POST .../statuses/:sha}, with GitLab's
+ *       answers to a repeated state (400), listed by {@link #feedbackInventory()}.
  * </ul>
  *
  * It never pretends a job ran: a job's status and runner change only when a caller says so, just as
@@ -88,6 +94,41 @@ public final class SandboxGitLab implements AutoCloseable {
   private static final Pattern RUNNER = Pattern.compile("/api/v4/runners/([0-9]+)");
   private static final Pattern RUNNER_JOBS = Pattern.compile("/api/v4/runners/([0-9]+)/jobs");
 
+  private static final Pattern ENVIRONMENTS =
+      Pattern.compile("/api/v4/projects/([0-9]+)/environments");
+  private static final Pattern ENVIRONMENT =
+      Pattern.compile("/api/v4/projects/([0-9]+)/environments/([0-9]+)");
+  private static final Pattern ENVIRONMENT_STOP =
+      Pattern.compile("/api/v4/projects/([0-9]+)/environments/([0-9]+)/stop");
+  private static final Pattern DEPLOYMENTS =
+      Pattern.compile("/api/v4/projects/([0-9]+)/deployments");
+  private static final Pattern DEPLOYMENT =
+      Pattern.compile("/api/v4/projects/([0-9]+)/deployments/([0-9]+)");
+  private static final Pattern NOTES =
+      Pattern.compile("/api/v4/projects/([0-9]+)/merge_requests/([0-9]+)/notes");
+  private static final Pattern NOTE =
+      Pattern.compile("/api/v4/projects/([0-9]+)/merge_requests/([0-9]+)/notes/([0-9]+)");
+  private static final Pattern STATUSES =
+      Pattern.compile("/api/v4/projects/([0-9]+)/statuses/([0-9a-fA-F]{7,64})");
+
+  /** Environments Ephemera names after a merge request: {@code review/mr-<iid>}. */
+  private static final Pattern REVIEW_ENVIRONMENT = Pattern.compile("review/mr-([0-9]+)");
+
+  private static final Set<String> DEPLOYMENT_STATUSES =
+      Set.of("running", "success", "failed", "canceled");
+  private static final Set<String> COMMIT_STATES =
+      Set.of("pending", "running", "success", "failed", "canceled", "skipped");
+
+  /** The state-machine event GitLab fires for each commit status state, named in its errors. */
+  private static final Map<String, String> COMMIT_STATE_EVENTS =
+      Map.of(
+          "pending", "enqueue",
+          "running", "run",
+          "success", "success",
+          "failed", "drop",
+          "canceled", "cancel",
+          "skipped", "skip");
+
   private final MockWebServer server = new MockWebServer();
   private final JsonMapper json = JsonMapper.builder().build();
   private final SecureRandom random = new SecureRandom();
@@ -98,6 +139,15 @@ public final class SandboxGitLab implements AutoCloseable {
   private final TreeMap<Long, Runner> runners = new TreeMap<>();
   private final Map<JobKey, Job> jobs = new LinkedHashMap<>();
   private long nextRunnerId = 1001;
+  private final TreeMap<Long, Environment> environments = new TreeMap<>();
+  private final TreeMap<Long, Deployment> deployments = new TreeMap<>();
+  private final TreeMap<Long, Note> notes = new TreeMap<>();
+  private final TreeMap<Long, CommitStatus> statuses = new TreeMap<>();
+  private long nextEnvironmentId = 1;
+  private long nextDeploymentId = 1;
+  private long nextNoteId = 1;
+  private long nextStatusId = 1;
+  private long noteClock;
 
   private SandboxGitLab(Clock clock) {
     this.clock = clock;
@@ -126,8 +176,9 @@ public final class SandboxGitLab implements AutoCloseable {
       throw new UncheckedIOException("Cannot start the sandbox GitLab", e);
     }
     log.info(
-        "GitLab SANDBOX at {}: an in-memory stand-in for the runner and job endpoints of GitLab's"
-            + " REST API, not a GitLab. No job ever runs in it; job statuses change only when told."
+        "GitLab SANDBOX at {}: an in-memory stand-in for the runner, job, environment, deployment,"
+            + " note and commit status endpoints of GitLab's REST API, not a GitLab. No job ever"
+            + " runs in it; job statuses change only when told."
             + " Everything is lost on restart. For a real GitLab set ephemera.gitlab.url and"
             + " ephemera.gitlab.token.",
         gitlab.url());
@@ -218,6 +269,69 @@ public final class SandboxGitLab implements AutoCloseable {
     }
     if ((m = RUNNER.matcher(path)).matches()) {
       return method.equals("DELETE") ? deleteRunner(Long.parseLong(m.group(1))) : notAllowed();
+    }
+    if ((m = ENVIRONMENT_STOP.matcher(path)).matches()) {
+      return method.equals("POST")
+          ? stopEnvironment(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))
+          : notAllowed();
+    }
+    if ((m = ENVIRONMENT.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      long id = Long.parseLong(m.group(2));
+      return switch (method) {
+        case "GET" -> getEnvironment(projectId, id);
+        case "PUT" -> updateEnvironment(projectId, id, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = ENVIRONMENTS.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      return switch (method) {
+        case "GET" -> listEnvironments(projectId, url);
+        case "POST" -> createEnvironment(projectId, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = DEPLOYMENT.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      long id = Long.parseLong(m.group(2));
+      return switch (method) {
+        case "GET" -> getDeployment(projectId, id);
+        case "PUT" -> updateDeployment(projectId, id, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = DEPLOYMENTS.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      return switch (method) {
+        case "GET" -> listDeployments(projectId, url);
+        case "POST" -> createDeployment(projectId, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = NOTE.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      long iid = Long.parseLong(m.group(2));
+      long id = Long.parseLong(m.group(3));
+      return switch (method) {
+        case "GET" -> getNote(projectId, iid, id);
+        case "PUT" -> updateNote(projectId, iid, id, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = NOTES.matcher(path)).matches()) {
+      long projectId = Long.parseLong(m.group(1));
+      long iid = Long.parseLong(m.group(2));
+      return switch (method) {
+        case "GET" -> listNotes(projectId, iid, url);
+        case "POST" -> createNote(projectId, iid, request);
+        default -> notAllowed();
+      };
+    }
+    if ((m = STATUSES.matcher(path)).matches()) {
+      return method.equals("POST")
+          ? setStatus(Long.parseLong(m.group(1)), m.group(2), request)
+          : notAllowed();
     }
     return respond(404, Map.of("error", "404 Not Found"));
   }
@@ -341,6 +455,475 @@ public final class SandboxGitLab implements AutoCloseable {
       body.add(item);
     }
     return respond(200, body);
+  }
+
+  // Environments, deployments, notes and commit statuses: what the feedback adapter writes.
+
+  private MockResponse listEnvironments(long projectId, HttpUrl url) {
+    String name = url.queryParameter("name");
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      for (Environment e : environments.values()) {
+        if (e.projectId() == projectId && (name == null || name.equals(e.name()))) {
+          all.add(environmentJson(e));
+        }
+      }
+    }
+    return page(all, url);
+  }
+
+  private synchronized MockResponse getEnvironment(long projectId, long id) {
+    Environment e = environments.get(id);
+    if (e == null || e.projectId() != projectId) {
+      return respond(404, Map.of("message", "404 Environment Not Found"));
+    }
+    return respond(200, environmentJson(e));
+  }
+
+  private MockResponse createEnvironment(long projectId, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String name = string(params.get("name"));
+    if (name == null || name.isBlank()) {
+      return respond(400, Map.of("error", "name is missing"));
+    }
+    synchronized (this) {
+      if (findEnvironment(projectId, name) != null) {
+        return respond(400, Map.of("message", Map.of("name", List.of("has already been taken"))));
+      }
+      String tier = string(params.getOrDefault("tier", "development"));
+      Environment e =
+          new Environment(
+              nextEnvironmentId++,
+              projectId,
+              name,
+              string(params.get("external_url")),
+              "available",
+              tier);
+      environments.put(e.id(), e);
+      log.info("Sandbox GitLab created environment {} in project {}", name, projectId);
+      return respond(201, environmentJson(e));
+    }
+  }
+
+  private MockResponse updateEnvironment(long projectId, long id, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    synchronized (this) {
+      Environment e = environments.get(id);
+      if (e == null || e.projectId() != projectId) {
+        return respond(404, Map.of("message", "404 Environment Not Found"));
+      }
+      Environment updated =
+          new Environment(
+              e.id(),
+              projectId,
+              e.name(),
+              params.containsKey("external_url")
+                  ? string(params.get("external_url"))
+                  : e.externalUrl(),
+              e.state(),
+              params.containsKey("tier") ? string(params.get("tier")) : e.tier());
+      environments.put(id, updated);
+      return respond(200, environmentJson(updated));
+    }
+  }
+
+  private synchronized MockResponse stopEnvironment(long projectId, long id) {
+    Environment e = environments.get(id);
+    if (e == null || e.projectId() != projectId) {
+      return respond(404, Map.of("message", "404 Environment Not Found"));
+    }
+    // No on_stop action runs in the sandbox, so the environment stops at once, as GitLab does for
+    // an environment without one.
+    Environment stopped = e.withState("stopped");
+    environments.put(id, stopped);
+    log.info("Sandbox GitLab stopped environment {} in project {}", e.name(), projectId);
+    return respond(200, environmentJson(stopped));
+  }
+
+  private MockResponse listDeployments(long projectId, HttpUrl url) {
+    String environment = url.queryParameter("environment");
+    String status = url.queryParameter("status");
+    boolean descending = "desc".equals(url.queryParameter("sort"));
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      List<Deployment> matching = new ArrayList<>();
+      for (Deployment d : deployments.values()) {
+        if (d.projectId() == projectId
+            && (environment == null || environment.equals(environmentName(d)))
+            && (status == null || status.equals(d.status()))) {
+          matching.add(d);
+        }
+      }
+      if (descending) {
+        matching = matching.reversed();
+      }
+      for (Deployment d : matching) {
+        all.add(deploymentJson(d));
+      }
+    }
+    return page(all, url);
+  }
+
+  private synchronized MockResponse getDeployment(long projectId, long id) {
+    Deployment d = deployments.get(id);
+    if (d == null || d.projectId() != projectId) {
+      return respond(404, Map.of("message", "404 Deployment Not Found"));
+    }
+    return respond(200, deploymentJson(d));
+  }
+
+  private MockResponse createDeployment(long projectId, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String envName = string(params.get("environment"));
+    String sha = string(params.get("sha"));
+    String ref = string(params.get("ref"));
+    String status = string(params.get("status"));
+    for (String required : List.of("environment", "sha", "ref", "tag", "status")) {
+      if (params.get(required) == null) {
+        return respond(400, Map.of("error", required + " is missing"));
+      }
+    }
+    if (!DEPLOYMENT_STATUSES.contains(status)) {
+      return respond(400, Map.of("error", "status does not have a valid value"));
+    }
+    synchronized (this) {
+      // As on GitLab, deploying to an unknown environment creates it, and a deployment makes a
+      // stopped environment available again.
+      Environment env = findEnvironment(projectId, envName);
+      if (env == null) {
+        env =
+            new Environment(
+                nextEnvironmentId++, projectId, envName, null, "available", "development");
+      } else {
+        env = env.withState("available");
+      }
+      environments.put(env.id(), env);
+      long iid = deployments.values().stream().filter(x -> x.projectId() == projectId).count() + 1;
+      Deployment d = new Deployment(nextDeploymentId++, iid, projectId, env.id(), sha, ref, status);
+      deployments.put(d.id(), d);
+      log.info(
+          "Sandbox GitLab recorded deployment {} of {} to {} in project {} ({})",
+          d.id(),
+          sha,
+          envName,
+          projectId,
+          status);
+      return respond(201, deploymentJson(d));
+    }
+  }
+
+  private MockResponse updateDeployment(long projectId, long id, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String status = string(params.get("status"));
+    if (!DEPLOYMENT_STATUSES.contains(status)) {
+      return respond(400, Map.of("error", "status does not have a valid value"));
+    }
+    synchronized (this) {
+      Deployment d = deployments.get(id);
+      if (d == null || d.projectId() != projectId) {
+        return respond(404, Map.of("message", "404 Deployment Not Found"));
+      }
+      if (d.status().equals(status) || !d.status().equals("running") && !status.equals("running")) {
+        // GitLab's state machine has no transition into the current state, nor out of a finished
+        // one except to running again; the API then answers a bare 400.
+        return respond(400, Map.of("message", "400 Bad request"));
+      }
+      Deployment updated = d.withStatus(status);
+      deployments.put(id, updated);
+      return respond(200, deploymentJson(updated));
+    }
+  }
+
+  private MockResponse listNotes(long projectId, long iid, HttpUrl url) {
+    boolean ascending = "asc".equals(url.queryParameter("sort"));
+    boolean byUpdate = "updated_at".equals(url.queryParameter("order_by"));
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      List<Note> matching = new ArrayList<>();
+      for (Note n : notes.values()) {
+        if (n.projectId() == projectId && n.mrIid() == iid) {
+          matching.add(n);
+        }
+      }
+      Comparator<Note> order =
+          byUpdate
+              ? Comparator.comparingLong(Note::updatedSeq)
+              : Comparator.comparingLong(Note::id);
+      matching.sort(ascending ? order : order.reversed());
+      for (Note n : matching) {
+        all.add(noteJson(n));
+      }
+    }
+    return page(all, url);
+  }
+
+  private synchronized MockResponse getNote(long projectId, long iid, long id) {
+    Note n = notes.get(id);
+    if (n == null || n.projectId() != projectId || n.mrIid() != iid) {
+      return respond(404, Map.of("message", "404 Not found"));
+    }
+    return respond(200, noteJson(n));
+  }
+
+  private MockResponse createNote(long projectId, long iid, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String body = string(params.get("body"));
+    if (body == null || body.isBlank()) {
+      return respond(400, Map.of("error", "body is missing"));
+    }
+    synchronized (this) {
+      Note n = new Note(nextNoteId++, projectId, iid, body, ++noteClock);
+      notes.put(n.id(), n);
+      log.info(
+          "Sandbox GitLab posted note {} on merge request !{} of project {}",
+          n.id(),
+          iid,
+          projectId);
+      return respond(201, noteJson(n));
+    }
+  }
+
+  private MockResponse updateNote(long projectId, long iid, long id, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String body = string(params.get("body"));
+    if (body == null || body.isBlank()) {
+      return respond(400, Map.of("error", "body is missing"));
+    }
+    synchronized (this) {
+      Note n = notes.get(id);
+      if (n == null || n.projectId() != projectId || n.mrIid() != iid) {
+        return respond(404, Map.of("message", "404 Not found"));
+      }
+      Note updated = new Note(id, projectId, iid, body, ++noteClock);
+      notes.put(id, updated);
+      return respond(200, noteJson(updated));
+    }
+  }
+
+  private MockResponse setStatus(long projectId, String sha, RecordedRequest request) {
+    Map<String, Object> params;
+    try {
+      params = params(request);
+    } catch (JacksonException e) {
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    }
+    String state = string(params.get("state"));
+    if (state == null) {
+      return respond(400, Map.of("message", "State is required"));
+    }
+    if (!COMMIT_STATES.contains(state)) {
+      return respond(400, Map.of("message", "invalid state"));
+    }
+    String name = string(params.getOrDefault("name", params.getOrDefault("context", "default")));
+    String ref = string(params.getOrDefault("ref", "main"));
+    synchronized (this) {
+      // GitLab updates a pending or running status of the same name and ref in place, and adds a
+      // new one after a finished one.
+      CommitStatus live = null;
+      for (CommitStatus s : statuses.values()) {
+        if (s.projectId() == projectId
+            && s.sha().equals(sha)
+            && s.ref().equals(ref)
+            && s.name().equals(name)
+            && (s.state().equals("pending") || s.state().equals("running"))) {
+          live = s;
+        }
+      }
+      if (live != null && live.state().equals(state)) {
+        String event = COMMIT_STATE_EVENTS.get(state);
+        return respond(
+            400,
+            Map.of(
+                "message",
+                "Cannot transition status via :"
+                    + event
+                    + " from :"
+                    + state
+                    + " (Reason(s): Status cannot transition via \""
+                    + event
+                    + "\")"));
+      }
+      CommitStatus s =
+          new CommitStatus(
+              live == null ? nextStatusId++ : live.id(),
+              projectId,
+              sha,
+              ref,
+              name,
+              state,
+              params.containsKey("target_url")
+                  ? string(params.get("target_url"))
+                  : live == null ? null : live.targetUrl(),
+              params.containsKey("description")
+                  ? string(params.get("description"))
+                  : live == null ? null : live.description());
+      statuses.put(s.id(), s);
+      log.info(
+          "Sandbox GitLab set status {} of {} in project {} to {}", name, sha, projectId, state);
+      return respond(201, statusJson(s));
+    }
+  }
+
+  /**
+   * Everything the feedback adapter wrote, for {@code /sandbox/inventory} under {@code gitlab}:
+   * each entry with its project id and, where it has one, its merge request iid (of environments
+   * and deployments derived from the {@code review/mr-<iid>} name), URL, SHA and state.
+   */
+  public synchronized FeedbackInventory feedbackInventory() {
+    List<EnvironmentEntry> envs = new ArrayList<>();
+    for (Environment e : environments.values()) {
+      envs.add(
+          new EnvironmentEntry(
+              e.id(), e.projectId(), mrIid(e.name()), e.name(), e.externalUrl(), e.state()));
+    }
+    List<DeploymentEntry> deps = new ArrayList<>();
+    for (Deployment d : deployments.values()) {
+      Environment e = environments.get(d.environmentId());
+      deps.add(
+          new DeploymentEntry(
+              d.id(),
+              d.projectId(),
+              mrIid(e.name()),
+              e.name(),
+              e.externalUrl(),
+              d.sha(),
+              d.ref(),
+              d.status()));
+    }
+    List<NoteEntry> ns = new ArrayList<>();
+    for (Note n : notes.values()) {
+      ns.add(new NoteEntry(n.id(), n.projectId(), n.mrIid(), n.body()));
+    }
+    List<StatusEntry> ss = new ArrayList<>();
+    for (CommitStatus s : statuses.values()) {
+      ss.add(
+          new StatusEntry(
+              s.id(), s.projectId(), s.sha(), s.ref(), s.name(), s.targetUrl(), s.state()));
+    }
+    return new FeedbackInventory(
+        List.copyOf(envs), List.copyOf(deps), List.copyOf(ns), List.copyOf(ss));
+  }
+
+  private Environment findEnvironment(long projectId, String name) {
+    for (Environment e : environments.values()) {
+      if (e.projectId() == projectId && e.name().equals(name)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  private String environmentName(Deployment d) {
+    Environment e = environments.get(d.environmentId());
+    return e == null ? null : e.name();
+  }
+
+  private static Long mrIid(String environmentName) {
+    Matcher m = REVIEW_ENVIRONMENT.matcher(environmentName == null ? "" : environmentName);
+    return m.matches() ? Long.valueOf(m.group(1)) : null;
+  }
+
+  private Map<String, Object> environmentJson(Environment e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", e.id());
+    m.put("name", e.name());
+    m.put("slug", e.name().replaceAll("[^a-z0-9]+", "-") + "-" + e.id());
+    m.put("external_url", e.externalUrl());
+    m.put("state", e.state());
+    m.put("tier", e.tier());
+    m.put("auto_stop_at", null);
+    return m;
+  }
+
+  private synchronized Map<String, Object> deploymentJson(Deployment d) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", d.id());
+    m.put("iid", d.iid());
+    m.put("ref", d.ref());
+    m.put("sha", d.sha());
+    m.put("status", d.status());
+    m.put("deployable", null);
+    Environment e = environments.get(d.environmentId());
+    m.put("environment", e == null ? null : environmentJson(e));
+    return m;
+  }
+
+  private Map<String, Object> noteJson(Note n) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", n.id());
+    m.put("type", null);
+    m.put("body", n.body());
+    m.put("system", false);
+    m.put("noteable_type", "MergeRequest");
+    m.put("noteable_iid", n.mrIid());
+    m.put("resolvable", false);
+    m.put("confidential", false);
+    m.put("internal", false);
+    return m;
+  }
+
+  private Map<String, Object> statusJson(CommitStatus s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", s.id());
+    m.put("sha", s.sha());
+    m.put("ref", s.ref());
+    m.put("status", s.state());
+    m.put("name", s.name());
+    m.put("target_url", s.targetUrl());
+    m.put("description", s.description());
+    m.put("allow_failure", false);
+    return m;
+  }
+
+  /** One page of {@code all}, with GitLab's pagination headers. */
+  private MockResponse page(List<Map<String, Object>> all, HttpUrl url) {
+    int perPage = clamp(intParam(url, "per_page", 20), 1, 100);
+    int page = Math.max(1, intParam(url, "page", 1));
+    int from = Math.min(all.size(), (page - 1) * perPage);
+    int to = Math.min(all.size(), from + perPage);
+    int totalPages = Math.max(1, (all.size() + perPage - 1) / perPage);
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("X-Page", Integer.toString(page));
+    headers.put("X-Per-Page", Integer.toString(perPage));
+    headers.put("X-Total", Integer.toString(all.size()));
+    headers.put("X-Total-Pages", Integer.toString(totalPages));
+    headers.put("X-Next-Page", page < totalPages ? Integer.toString(page + 1) : "");
+    headers.put("X-Prev-Page", page > 1 ? Integer.toString(page - 1) : "");
+    return respond(200, all.subList(from, to), headers);
+  }
+
+  private static String string(Object value) {
+    return value == null ? null : String.valueOf(value);
   }
 
   private Map<String, Object> runnerJson(Runner r) {
@@ -507,6 +1090,70 @@ public final class SandboxGitLab implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
   }
+
+  /**
+   * What {@code /sandbox/inventory} lists under {@code gitlab}: {@code {"environments": [...],
+   * "deployments": [...], "notes": [...], "statuses": [...]}}.
+   */
+  public record FeedbackInventory(
+      List<EnvironmentEntry> environments,
+      List<DeploymentEntry> deployments,
+      List<NoteEntry> notes,
+      List<StatusEntry> statuses) {}
+
+  /** An environment; {@code mrIid} from a {@code review/mr-<iid>} name, else null. */
+  public record EnvironmentEntry(
+      long id, long projectId, Long mrIid, String name, String url, String state) {}
+
+  /** A deployment, with its environment's name and URL; {@code state} is GitLab's status. */
+  public record DeploymentEntry(
+      long id,
+      long projectId,
+      Long mrIid,
+      String environment,
+      String url,
+      String sha,
+      String ref,
+      String state) {}
+
+  /** A merge request note. */
+  public record NoteEntry(long id, long projectId, long mrIid, String body) {}
+
+  /** A commit status; {@code url} is its target URL. */
+  public record StatusEntry(
+      long id, long projectId, String sha, String ref, String name, String url, String state) {}
+
+  private record Environment(
+      long id, long projectId, String name, String externalUrl, String state, String tier) {
+    Environment withState(String s) {
+      return new Environment(id, projectId, name, externalUrl, s, tier);
+    }
+  }
+
+  private record Deployment(
+      long id,
+      long iid,
+      long projectId,
+      long environmentId,
+      String sha,
+      String ref,
+      String status) {
+    Deployment withStatus(String s) {
+      return new Deployment(id, iid, projectId, environmentId, sha, ref, s);
+    }
+  }
+
+  private record Note(long id, long projectId, long mrIid, String body, long updatedSeq) {}
+
+  private record CommitStatus(
+      long id,
+      long projectId,
+      String sha,
+      String ref,
+      String name,
+      String state,
+      String targetUrl,
+      String description) {}
 
   /** A registered runner, as {@code /sandbox/inventory} lists it. */
   public record RunnerEntry(

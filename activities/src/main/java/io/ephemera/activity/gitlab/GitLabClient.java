@@ -102,6 +102,10 @@ public final class GitLabClient {
     return send("POST", path, Map.of(), json.writeValueAsString(body), requestTimeout);
   }
 
+  Answer putJson(String path, Map<String, ?> body) {
+    return send("PUT", path, Map.of(), json.writeValueAsString(body), requestTimeout);
+  }
+
   Answer delete(String path) {
     return send("DELETE", path, Map.of(), null, requestTimeout);
   }

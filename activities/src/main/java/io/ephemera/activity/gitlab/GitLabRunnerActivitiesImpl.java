@@ -226,7 +226,7 @@ public class GitLabRunnerActivitiesImpl implements GitLabRunnerActivities {
   }
 
   /** The next page from {@code X-Next-Page} (blank on the last), else by whether this was full. */
-  private static int nextPage(GitLabClient.Answer answer, int page, int count) {
+  static int nextPage(GitLabClient.Answer answer, int page, int count) {
     Optional<String> next = answer.header("X-Next-Page");
     if (next.isPresent()) {
       try {
