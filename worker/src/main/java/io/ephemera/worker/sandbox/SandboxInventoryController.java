@@ -3,6 +3,7 @@ package io.ephemera.worker.sandbox;
 import io.ephemera.sandbox.SandboxCluster;
 import io.ephemera.sandbox.SandboxEc2;
 import io.ephemera.sandbox.SandboxGitLab;
+import io.swagger.v3.oas.annotations.Hidden;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
@@ -13,6 +14,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /sandbox/inventory}: what the sandboxes hold right now; 404 without a sandbox. */
+@Hidden // a local-profile debugging aid, not part of the API contract
 @RestController
 class SandboxInventoryController {
   private final ObjectProvider<SandboxCluster> cluster;
@@ -47,6 +49,7 @@ class SandboxInventoryController {
     }
     if (g != null) {
       body.put("runners", g.inventory());
+      body.put("gitlab", g.feedbackInventory());
     }
     if (e != null) {
       body.put("instances", e.inventory().instances());
