@@ -61,7 +61,22 @@ class ReviewAppEndToEndTest {
     assertThat(text(ready, "sha")).isEqualTo("da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
     String namespace = text(ready, "namespace");
     assertThat(namespaceNames()).contains(namespace);
+    JsonNode gitlab = awaitGitLab(g -> size(g, "statuses", "success") == 1);
     theTemporalUiCanFindAndReadIt("review-app/4242/mr-7", text(ready, "url"));
+    assertThat(gitlab.get("environments")).hasSize(1);
+    assertThat(gitlab.get("environments").get(0).get("url").asString())
+        .isEqualTo("http://mr-7.review.localhost");
+    assertThat(gitlab.get("notes")).hasSize(1);
+    assertThat(gitlab.get("notes").get(0).get("body").asString())
+        .contains("http://mr-7.review.localhost");
+
+    for (String sha : List.of("b".repeat(40), "c".repeat(40))) {
+      assertThat(push(sha).statusCode()).isEqualTo(202);
+      awaitStatus("/api/v1/review-apps/4242/7", s -> sha.equals(text(s, "sha")));
+    }
+    gitlab = awaitGitLab(g -> size(g, "deployments", "success") == 3);
+    assertThat(gitlab.get("notes")).hasSize(1);
+    assertThat(gitlab.get("deployments")).hasSize(3);
 
     HttpResponse<String> closed =
         postWebhook("gitlab/merge-request-close.json", "delivery-close-1");
@@ -71,10 +86,75 @@ class ReviewAppEndToEndTest {
         awaitStatus("/api/v1/review-apps/4242/7", s -> "STOPPED".equals(text(s, "phase")));
     assertThat(text(stopped, "stopReason")).contains("closed");
     assertThat(namespaceNames()).doesNotContain(namespace);
+    JsonNode afterClose =
+        awaitGitLab(g -> "stopped".equals(g.get("environments").get(0).get("state").asString()));
+    assertThat(afterClose.get("notes")).hasSize(1);
+    assertThat(afterClose.get("notes").get(0).get("body").asString()).contains("stopped");
+  }
+
+  /** A push to the merge request: GitLab's update action with the previous head as oldrev. */
+  private HttpResponse<String> push(String sha) throws IOException, InterruptedException {
+    String body =
+        new String(
+                new ClassPathResource("gitlab/merge-request-open.json").getContentAsByteArray(),
+                StandardCharsets.UTF_8)
+            .replace("\"action\": \"open\"", "\"action\": \"update\"")
+            .replace(
+                "\"id\": \"da1560886d4f094c3e6c9ef40349f7d38b5d27d7\"", "\"id\": \"" + sha + "\"")
+            .replace(
+                "\"labels\": [],\n    \"action\"",
+                "\"oldrev\": \"da1560886d4f094c3e6c9ef40349f7d38b5d27d7\",\n    \"labels\": [],\n    \"action\"");
+    return http.send(
+        HttpRequest.newBuilder(uri("/webhooks/gitlab"))
+            .header("Content-Type", "application/json")
+            .header("X-Gitlab-Event", "Merge Request Hook")
+            .header("X-Gitlab-Token", webhookToken)
+            .header("Idempotency-Key", "push-" + sha)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JsonNode awaitGitLab(Predicate<JsonNode> done) throws Exception {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(uri("/sandbox/inventory")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      last = json.readTree(r.body()).get("gitlab");
+      if (done.test(last)) {
+        return last;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("sandbox GitLab did not get there; last: " + last);
+  }
+
+  private static long size(JsonNode gitlab, String list, String state) {
+    long n = 0;
+    for (JsonNode entry : gitlab.get(list)) {
+      if (state.equals(entry.get("state").asString())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private List<String> summaries(String workflowId) {
+    List<String> summaries = new ArrayList<>();
+    for (HistoryEvent event : temporal.fetchHistory(workflowId).getEvents()) {
+      if (event.hasUserMetadata() && event.getUserMetadata().hasSummary()) {
+        summaries.add(event.getUserMetadata().getSummary().getData().toStringUtf8());
+      }
+    }
+    return summaries;
   }
 
   /** Search attributes to find the app by, and summaries that make its history a story. */
-  private void theTemporalUiCanFindAndReadIt(String workflowId, String url) {
+  private void theTemporalUiCanFindAndReadIt(String workflowId, String url)
+      throws InterruptedException {
     WorkflowExecutionDescription description =
         temporal.newUntypedWorkflowStub(workflowId).describe();
     SearchAttributes attributes = description.getTypedSearchAttributes();
@@ -84,11 +164,11 @@ class ReviewAppEndToEndTest {
     assertThat(attributes.get(EphemeraSearchAttributes.PHASE)).isEqualTo("READY");
     assertThat(attributes.get(EphemeraSearchAttributes.ENVIRONMENT_URL)).isEqualTo(url);
 
-    List<String> summaries = new ArrayList<>();
-    for (HistoryEvent event : temporal.fetchHistory(workflowId).getEvents()) {
-      if (event.hasUserMetadata() && event.getUserMetadata().hasSummary()) {
-        summaries.add(event.getUserMetadata().getSummary().getData().toStringUtf8());
-      }
+    List<String> summaries = summaries(workflowId);
+    // The auto-stop timer starts once GitLab has been told; give it a moment.
+    for (int i = 0; i < 100 && summaries.stream().noneMatch(x -> x.contains("Auto-stop")); i++) {
+      Thread.sleep(100);
+      summaries = summaries(workflowId);
     }
     // The workflow's static summary is set by the api (WebhookRouter), but the SDK's test server
     // drops it on signal-with-start; a real server shows it.

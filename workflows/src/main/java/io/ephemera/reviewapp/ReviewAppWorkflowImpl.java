@@ -2,6 +2,11 @@ package io.ephemera.reviewapp;
 
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.config.ReviewSettings;
+import io.ephemera.activity.gitlab.CommitStatusRequest;
+import io.ephemera.activity.gitlab.DeploymentRequest;
+import io.ephemera.activity.gitlab.EnvironmentRequest;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
+import io.ephemera.activity.gitlab.NoteRequest;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.NamespaceSpec;
 import io.ephemera.activity.kubernetes.NamespaceState;
@@ -53,6 +58,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   private static final Duration MAX_TEARDOWN_BACKOFF = Duration.ofMinutes(5);
 
+  /** How soon GitLab feedback that failed is tried again. */
+  static final Duration FEEDBACK_RETRY = Duration.ofMinutes(1);
+
   private final ConfigActivities config =
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
@@ -79,6 +87,15 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private Instant autoStopAt;
   private List<String> resources = List.of();
   private String lastError;
+
+  /** GitLab feedback: never fails a deploy; its last error shows in status until it succeeds. */
+  private String feedbackError;
+
+  private boolean feedbackPending;
+  private Instant nextFeedbackAt;
+  private Long deploymentId;
+  private Long noteId;
+  private String ref;
 
   @WorkflowInit
   public ReviewAppWorkflowImpl(ReviewAppRequest request) {
@@ -132,6 +149,13 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
           stopReason = "idle for " + human(settings.autoStop());
           break;
         }
+        if (feedbackPending && !now().isBefore(nextFeedbackAt)) {
+          publishReady();
+          continue;
+        }
+        boolean feedbackFirst =
+            feedbackPending && nextFeedbackAt.isBefore(now().plus(untilAutoStop));
+        Duration wait = feedbackFirst ? Duration.between(now(), nextFeedbackAt) : untilAutoStop;
         autoStopChanged = false;
         // A timer of our own rather than Workflow.await(Duration, ...): it carries a summary for
         // the UI, and it is cancelled when the deadline moves instead of firing later for nothing.
@@ -141,9 +165,12 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
                 () ->
                     timer.add(
                         Workflow.newTimer(
-                            untilAutoStop,
+                            wait,
                             TimerOptions.newBuilder()
-                                .setSummary("Auto-stop in " + human(untilAutoStop))
+                                .setSummary(
+                                    feedbackFirst
+                                        ? "Retry GitLab feedback in " + human(wait)
+                                        : "Auto-stop in " + human(untilAutoStop))
                                 .build())));
         timerScope.run();
         // Waking on the suggestion too: a burst of ignored redeliveries grows history without
@@ -157,6 +184,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
                     || Workflow.getInfo().isContinueAsNewSuggested());
         if (!timer.get(0).isCompleted()) {
           timerScope.cancel("auto-stop deadline moved");
+        } else {
+          // Rethrows when the timer ended by the workflow's own cancellation.
+          timer.get(0).get();
         }
       }
     } catch (CanceledFailure e) {
@@ -190,6 +220,10 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     pendingDeploy = null;
     deployingSha = target.sha();
     lastError = null;
+    deploymentId = null;
+    if (target.ref() != null) {
+      ref = target.ref();
+    }
     enter(ReviewAppPhase.DEPLOYING);
     log.info("Deploying {} of {}", shortSha(target.sha()), workflowId);
 
@@ -209,6 +243,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       deployments++;
       pushAutoStop();
       enter(ReviewAppPhase.READY);
+      publishReady();
       log.info("{} is READY at {} with {}", workflowId, url, shortSha(sha));
     } catch (TemporalFailure e) {
       if (scope.isCancelRequested()) {
@@ -217,6 +252,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       } else {
         lastError = "deploy of " + shortSha(target.sha()) + " failed: " + describe(e);
         enter(ReviewAppPhase.FAILED);
+        finishDeployment(target.sha(), "failed", "Review app deploy failed");
         log.warn("{}: {}", workflowId, lastError);
       }
     } finally {
@@ -225,6 +261,33 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   }
 
   private void deploySteps(DeployRequest target) {
+    feedback(
+        "commit status",
+        () ->
+            gitlab("Commit status pending for " + shortSha(target.sha()))
+                .setCommitStatus(
+                    new CommitStatusRequest(
+                        request.projectId(),
+                        target.sha(),
+                        ref,
+                        "pending",
+                        null,
+                        "Deploying the review app")));
+    if (ref != null) {
+      feedback(
+          "deployment",
+          () ->
+              deploymentId =
+                  gitlab("Deployment of " + shortSha(target.sha()) + " running")
+                      .recordDeployment(
+                          new DeploymentRequest(
+                              request.projectId(),
+                              environmentName(),
+                              target.sha(),
+                              ref,
+                              "running",
+                              null)));
+    }
     List<String> objects =
         new ArrayList<>(
             k8s("Ensure namespace " + namespace)
@@ -277,6 +340,23 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     }
     resources = List.of();
     url = null;
+    feedback(
+        "stop environment",
+        () ->
+            gitlab("Stop environment " + environmentName())
+                .stopEnvironment(
+                    new EnvironmentRequest(request.projectId(), environmentName(), null)));
+    feedback(
+        "note",
+        () ->
+            noteId =
+                gitlab("Note: stopped")
+                    .upsertNote(
+                        new NoteRequest(
+                            request.projectId(),
+                            request.mrIid(),
+                            "### Review app stopped: " + stopReason,
+                            noteId)));
     // Teardown errors were overcome (it finished); a deploy error still explains the app's end.
     lastError = errorBeforeTeardown;
     enter(ReviewAppPhase.STOPPED);
@@ -395,7 +475,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         deployments,
         autoStopAt,
         resources,
-        lastError,
+        lastError != null ? lastError : feedbackError,
         stopReason);
   }
 
@@ -406,6 +486,138 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         request.mrIid(),
         request.title(),
         new ReviewAppRequest.Carried(status(), List.copyOf(seenKeys), pendingDeploy));
+  }
+
+  /**
+   * Tells GitLab the app is live: environment with its URL, the deployment, the one note, the
+   * commit status. A failure is recorded and the whole set is tried again a minute later; the
+   * environment stays up whatever GitLab answers.
+   */
+  private void publishReady() {
+    feedbackPending = false;
+    feedbackError = null;
+    String liveSha = sha;
+    String liveUrl = url;
+    boolean ok =
+        feedback(
+            "environment",
+            () ->
+                gitlab("Environment " + environmentName() + " at " + liveUrl)
+                    .upsertEnvironment(
+                        new EnvironmentRequest(request.projectId(), environmentName(), liveUrl)));
+    if (ref != null) {
+      ok &=
+          feedback(
+              "deployment",
+              () ->
+                  deploymentId =
+                      gitlab("Deployment of " + shortSha(liveSha) + " succeeded")
+                          .recordDeployment(
+                              new DeploymentRequest(
+                                  request.projectId(),
+                                  environmentName(),
+                                  liveSha,
+                                  ref,
+                                  "success",
+                                  deploymentId)));
+    }
+    ok &=
+        feedback(
+            "note",
+            () ->
+                noteId =
+                    gitlab("Note: ready at " + liveUrl)
+                        .upsertNote(
+                            new NoteRequest(
+                                request.projectId(), request.mrIid(), readyNote(), noteId)));
+    ok &=
+        feedback(
+            "commit status",
+            () ->
+                gitlab("Commit status success for " + shortSha(liveSha))
+                    .setCommitStatus(
+                        new CommitStatusRequest(
+                            request.projectId(),
+                            liveSha,
+                            ref,
+                            "success",
+                            liveUrl,
+                            "Review app ready")));
+    if (!ok) {
+      feedbackPending = true;
+      nextFeedbackAt = now().plus(FEEDBACK_RETRY);
+    }
+  }
+
+  /** Closes the running deployment and the commit status of a deploy that did not go live. */
+  private void finishDeployment(String failedSha, String status, String description) {
+    if (deploymentId != null && ref != null) {
+      feedback(
+          "deployment",
+          () ->
+              gitlab("Deployment of " + shortSha(failedSha) + " " + status)
+                  .recordDeployment(
+                      new DeploymentRequest(
+                          request.projectId(),
+                          environmentName(),
+                          failedSha,
+                          ref,
+                          status,
+                          deploymentId)));
+      deploymentId = null;
+    }
+    feedback(
+        "commit status",
+        () ->
+            gitlab("Commit status " + status + " for " + shortSha(failedSha))
+                .setCommitStatus(
+                    new CommitStatusRequest(
+                        request.projectId(),
+                        failedSha,
+                        ref,
+                        "failed".equals(status) ? "failed" : "canceled",
+                        null,
+                        description)));
+  }
+
+  /** One GitLab feedback step: failures are recorded, never thrown. */
+  private boolean feedback(String what, Runnable step) {
+    try {
+      step.run();
+      return true;
+    } catch (ActivityFailure e) {
+      if (CancellationScope.current().isCancelRequested()) {
+        // A cancellation is never a GitLab failure: let the scope's owner see it.
+        throw new CanceledFailure("cancelled during GitLab feedback (" + what + ")");
+      }
+      feedbackError = "GitLab feedback (" + what + ") failed: " + describe(e);
+      log.warn("{}: {}", workflowId, feedbackError);
+      return false;
+    }
+  }
+
+  private String environmentName() {
+    return "review/mr-" + request.mrIid();
+  }
+
+  private String readyNote() {
+    return "### Review app ready\n\n"
+        + "**URL:** "
+        + url
+        + "  \n**Commit:** `"
+        + shortSha(sha)
+        + "`  \n**Auto-stop:** "
+        + autoStopAt
+        + " (extend it with `POST /api/v1/review-apps/"
+        + request.projectId()
+        + "/"
+        + request.mrIid()
+        + "/extend`)";
+  }
+
+  private static GitLabFeedbackActivities gitlab(String summary) {
+    return Workflow.newActivityStub(
+        GitLabFeedbackActivities.class, ActivityOptions.newBuilder().setSummary(summary).build());
   }
 
   /**

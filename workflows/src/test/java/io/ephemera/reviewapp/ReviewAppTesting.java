@@ -10,6 +10,7 @@ import static org.mockito.Mockito.withSettings;
 
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.config.ReviewSettings;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.NamespaceSpec;
 import io.ephemera.activity.kubernetes.NamespaceState;
@@ -124,7 +125,8 @@ final class ReviewAppTesting {
             ActivityDefaults.perType(
                 defaults,
                 Map.of("KubernetesAwaitRollout", waits, "KubernetesAwaitNamespaceGone", waits),
-                KubernetesActivities.class))
+                KubernetesActivities.class,
+                GitLabFeedbackActivities.class))
         .build();
   }
 
@@ -148,8 +150,21 @@ final class ReviewAppTesting {
     Worker worker = env.newWorker(TaskQueues.REVIEW_APPS);
     registerReviewApp(worker);
     worker.registerActivitiesImplementations(activities);
+    if (java.util.Arrays.stream(activities).noneMatch(a -> a instanceof GitLabFeedbackActivities)) {
+      worker.registerActivitiesImplementations(feedbackMock());
+    }
     env.start();
     return env;
+  }
+
+  /** A GitLab feedback mock that succeeds at everything and answers ids. */
+  static GitLabFeedbackActivities feedbackMock() {
+    GitLabFeedbackActivities gitlab =
+        mock(GitLabFeedbackActivities.class, withSettings().withoutAnnotations());
+    when(gitlab.upsertEnvironment(any())).thenReturn(11L);
+    when(gitlab.recordDeployment(any())).thenReturn(22L);
+    when(gitlab.upsertNote(any())).thenReturn(33L);
+    return gitlab;
   }
 
   /** A Kubernetes mock that succeeds at everything, as Temporal's docs advise creating it. */

@@ -26,14 +26,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import io.ephemera.activity.config.ConfigActivities;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.NamespaceState;
 import io.ephemera.activity.kubernetes.RolloutResult;
@@ -46,6 +49,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.time.Duration;
@@ -73,12 +77,15 @@ class ReviewAppWorkflowTest {
   private KubernetesActivities k8s;
   private ConfigActivities config;
 
+  private GitLabFeedbackActivities gitlab;
+
   @BeforeEach
   void startWorker() {
     kubernetes = new ControllableKubernetes();
     k8s = kubernetes.calls;
     config = configMock();
-    env = startEnvironment(kubernetes, config);
+    gitlab = ReviewAppTesting.feedbackMock();
+    env = startEnvironment(kubernetes, config, gitlab);
     client = env.getWorkflowClient();
   }
 
@@ -205,6 +212,47 @@ class ReviewAppWorkflowTest {
   }
 
   @Test
+  void aGitLabOutageDuringFeedbackLeavesTheAppReadyAndIsRetried() {
+    when(gitlab.upsertEnvironment(any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure("502 Bad Gateway", "GitLabUnavailable"))
+        .thenReturn(11L);
+    ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
+
+    ReviewAppStatus ready = awaitReady(app, SHA_A);
+    assertThat(ready.url()).isEqualTo(URL);
+    ReviewAppStatus noted = awaitStatus(app, "feedback error noted", s -> s.lastError() != null);
+    assertThat(noted.phase()).isEqualTo(ReviewAppPhase.READY);
+    assertThat(noted.lastError()).contains("GitLab feedback").contains("502 Bad Gateway");
+    verify(k8s, never()).deleteNamespace(anyString());
+
+    env.sleep(Duration.ofMinutes(2));
+    ReviewAppStatus retried = awaitStatus(app, "feedback retried", s -> s.lastError() == null);
+    assertThat(retried.phase()).isEqualTo(ReviewAppPhase.READY);
+    verify(gitlab, times(2)).upsertEnvironment(any());
+    verify(gitlab, times(2)).upsertNote(any());
+  }
+
+  @Test
+  void aDeployTellsGitLabOnceAndTeardownStopsTheEnvironment() {
+    ReviewAppWorkflow app =
+        signalWithStart(client, new DeployRequest(SHA_A, "delivery-1", "feature"));
+    awaitReady(app, SHA_A);
+    app.stop("merge request merged");
+    result(app);
+
+    InOrder order = inOrder(gitlab);
+    order.verify(gitlab).setCommitStatus(argThat(c -> c.state().equals("pending")));
+    order.verify(gitlab).recordDeployment(argThat(d -> d.status().equals("running")));
+    order.verify(gitlab).upsertEnvironment(argThat(e -> URL.equals(e.externalUrl())));
+    order.verify(gitlab).recordDeployment(argThat(d -> d.status().equals("success")));
+    order.verify(gitlab).upsertNote(argThat(n -> n.body().contains(URL)));
+    order.verify(gitlab).setCommitStatus(argThat(c -> c.state().equals("success")));
+    order.verify(gitlab).stopEnvironment(argThat(e -> e.name().equals("review/mr-7")));
+    order.verify(gitlab).upsertNote(argThat(n -> n.body().contains("merge request merged")));
+  }
+
+  @Test
   void aPushAfterAnExtendDoesNotShortenIt() {
     ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
     awaitReady(app, SHA_A);
@@ -292,6 +340,8 @@ class ReviewAppWorkflowTest {
   void cancellingTheWorkflowStillTearsDown() {
     ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
     awaitReady(app, SHA_A);
+    // Cancel an idle app: once READY's GitLab feedback is done (the last call is the status).
+    verify(gitlab, timeout(10_000)).setCommitStatus(argThat(c -> "success".equals(c.state())));
 
     WorkflowStub.fromTyped(app).cancel();
 

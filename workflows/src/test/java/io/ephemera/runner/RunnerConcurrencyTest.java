@@ -173,6 +173,8 @@ class RunnerConcurrencyTest {
 
   private static void finishJob(RunnerWorkflow runner, long jobId) {
     runner.jobStarted(event(jobId, "running", runnerIdFor(jobId)));
+    // Both signals in one workflow task would skip RUNNING; GitLab's hooks come seconds apart.
+    awaitPhase(runner, RUNNING);
     runner.jobFinished(event(jobId, "success", runnerIdFor(jobId)));
     awaitPhase(runner, FINISHED);
   }

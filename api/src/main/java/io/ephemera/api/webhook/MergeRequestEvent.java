@@ -25,6 +25,8 @@ import tools.jackson.databind.JsonNode;
  * @param targetProjectId {@code object_attributes.target_project_id}, 0 when absent
  * @param sha {@code object_attributes.last_commit.id}, lower case, or null
  * @param oldrev {@code object_attributes.oldrev}, present on an update that pushed commits
+ * @param sourceBranch {@code object_attributes.source_branch}, or null; the ref GitLab's
+ *     Deployments API records for a review app's deploy
  */
 record MergeRequestEvent(
     long projectId,
@@ -35,7 +37,8 @@ record MergeRequestEvent(
     long sourceProjectId,
     long targetProjectId,
     String sha,
-    String oldrev) {
+    String oldrev,
+    String sourceBranch) {
 
   static final String KIND = "merge_request";
 
@@ -91,6 +94,7 @@ record MergeRequestEvent(
     JsonNode lastCommit = object(attributes, "object_attributes", "last_commit", false);
     String sha = lastCommit == null ? null : sha(lastCommit, "object_attributes.last_commit", "id");
     String oldrev = sha(attributes, "object_attributes", "oldrev");
+    String branch = string(attributes, "object_attributes", "source_branch", Integer.MAX_VALUE);
     return new MergeRequestEvent(
         projectId,
         path,
@@ -100,7 +104,9 @@ record MergeRequestEvent(
         source,
         target,
         sha,
-        oldrev);
+        oldrev,
+        // Git caps ref names far below this; a longer one is not a branch GitLab could have.
+        branch == null || branch.isBlank() || branch.length() > MAX_TITLE ? null : branch);
   }
 
   private static String sha(JsonNode parent, String prefix, String field) {

@@ -74,7 +74,8 @@ class WebhookRouter {
     batch.add(
         workflow::run,
         new ReviewAppRequest(event.projectId(), event.projectPath(), event.iid(), event.title()));
-    batch.add(workflow::deploy, new DeployRequest(event.sha(), idempotencyKey));
+    batch.add(
+        workflow::deploy, new DeployRequest(event.sha(), idempotencyKey, event.sourceBranch()));
     client.signalWithStart(batch);
     return WebhookResponse.deploy(workflowId, event.sha());
   }

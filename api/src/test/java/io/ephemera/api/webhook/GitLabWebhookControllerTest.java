@@ -60,6 +60,10 @@ import tools.jackson.databind.node.ObjectNode;
 @ExtendWith(OutputCaptureExtension.class)
 class GitLabWebhookControllerTest {
   static final String TOKEN = "test-webhook-token";
+
+  /** The fixtures' source_branch, which the deploy signal carries for GitLab's Deployments API. */
+  static final String BRANCH = "ms-viewport";
+
   static final String OPEN_SHA = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
   static final String NEW_SHA = "b83d6e391c22777fca1ed3012fce84f633d7fed0";
   static final String PROBLEM_JSON = "application/problem+json";
@@ -90,7 +94,7 @@ class GitLabWebhookControllerTest {
     assertThat(description.getStatus())
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
     assertThat(awaitDeploys(workflowId, 1))
-        .containsExactly(new DeployRequest(OPEN_SHA, "delivery-1"));
+        .containsExactly(new DeployRequest(OPEN_SHA, "delivery-1", BRANCH));
     ReviewAppStatus status = queryStatus(workflowId);
     assertThat(status.projectId()).isEqualTo(project);
     assertThat(status.projectPath()).isEqualTo("gitlabhq/gitlab-test");
@@ -291,8 +295,8 @@ class GitLabWebhookControllerTest {
     assertThat(describe(workflowId).getExecution().getRunId()).isEqualTo(firstRun);
     assertThat(awaitDeploys(workflowId, 2))
         .containsExactly(
-            new DeployRequest(OPEN_SHA, "same-delivery"),
-            new DeployRequest(OPEN_SHA, "same-delivery"));
+            new DeployRequest(OPEN_SHA, "same-delivery", BRANCH),
+            new DeployRequest(OPEN_SHA, "same-delivery", BRANCH));
   }
 
   @Test
@@ -341,7 +345,8 @@ class GitLabWebhookControllerTest {
     assertThat(describe(workflowId).getExecution().getRunId()).isEqualTo(run);
     assertThat(awaitDeploys(workflowId, 2))
         .containsExactly(
-            new DeployRequest(OPEN_SHA, "open-1"), new DeployRequest(NEW_SHA, "push-2"));
+            new DeployRequest(OPEN_SHA, "open-1", BRANCH),
+            new DeployRequest(NEW_SHA, "push-2", BRANCH));
   }
 
   @Test
@@ -430,7 +435,7 @@ class GitLabWebhookControllerTest {
     assertThat(now.getStatus())
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
     assertThat(awaitDeploys(workflowId, 1))
-        .containsExactly(new DeployRequest(OPEN_SHA, "reopen-1"));
+        .containsExactly(new DeployRequest(OPEN_SHA, "reopen-1", BRANCH));
   }
 
   @ParameterizedTest(name = "{0} = {1}")

@@ -3,6 +3,8 @@ package io.ephemera.worker.config;
 import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivitiesImpl;
 import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
@@ -45,6 +47,7 @@ public class EphemeraWorker implements SmartLifecycle {
       GitLabRunnerActivitiesImpl gitlabRunners,
       ComputeActivitiesImpl compute,
       RunnerSlotActivitiesImpl slots,
+      GitLabFeedbackActivitiesImpl feedback,
       SearchAttributeRegistrar searchAttributes) {
     this.properties = properties;
     this.searchAttributes = searchAttributes;
@@ -57,7 +60,7 @@ public class EphemeraWorker implements SmartLifecycle {
     WorkflowImplementationOptions options = workflowOptions(activities);
     Worker reviewApps = factory.newWorker(TaskQueues.REVIEW_APPS);
     reviewApps.registerWorkflowImplementationTypes(options, ReviewAppWorkflowImpl.class);
-    reviewApps.registerActivitiesImplementations(kubernetes, config);
+    reviewApps.registerActivitiesImplementations(kubernetes, config, feedback);
     // Runners get their own queue so a burst of pending jobs never delays review-app deploys.
     Worker runners = factory.newWorker(TaskQueues.RUNNERS);
     runners.registerWorkflowImplementationTypes(
@@ -71,6 +74,7 @@ public class EphemeraWorker implements SmartLifecycle {
         .setActivityOptions(
             activities.perTypeActivityOptions(
                 KubernetesActivities.class,
+                GitLabFeedbackActivities.class,
                 GitLabRunnerActivities.class,
                 ComputeActivities.class,
                 RunnerSlotActivities.class))

@@ -4,6 +4,8 @@ import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.ReviewProperties;
 import io.ephemera.activity.config.RunnerProperties;
+import io.ephemera.activity.gitlab.GitLabClient;
+import io.ephemera.activity.gitlab.GitLabFeedbackActivitiesImpl;
 import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
@@ -47,7 +49,8 @@ class WorkerConfiguration {
       ConfigActivitiesImpl config,
       GitLabRunnerActivitiesImpl gitlabRunners,
       ComputeActivitiesImpl compute,
-      RunnerSlotActivitiesImpl slots) {
+      RunnerSlotActivitiesImpl slots,
+      GitLabClient gitlab) {
     return new EphemeraWorker(
         client,
         properties,
@@ -57,6 +60,7 @@ class WorkerConfiguration {
         gitlabRunners,
         compute,
         slots,
+        new GitLabFeedbackActivitiesImpl(gitlab),
         new SearchAttributeRegistrar(client));
   }
 }
