@@ -2,8 +2,12 @@ package io.ephemera.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.sandbox.SandboxGitLab;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.common.SearchAttributes;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,6 +50,7 @@ class RunnerEndToEndTest {
 
   @LocalServerPort int port;
   @Autowired SandboxGitLab gitlab;
+  @Autowired WorkflowClient temporal;
 
   @Test
   void aKubernetesRunnerServesItsJobAndLeavesNothingBehind() throws Exception {
@@ -77,6 +82,24 @@ class RunnerEndToEndTest {
             "REGISTERING", "PROVISIONING", "WAITING", "RUNNING", "DRAINING", "FINISHED");
     assertThat(runnerIds()).doesNotContain(runnerId);
     assertThat(runnerPods()).isEmpty();
+
+    String workflowId = WorkflowIds.runner(PROJECT, jobId);
+    SearchAttributes attributes =
+        temporal.newUntypedWorkflowStub(workflowId).describe().getTypedSearchAttributes();
+    assertThat(attributes.get(EphemeraSearchAttributes.KIND)).isEqualTo("runner");
+    assertThat(attributes.get(EphemeraSearchAttributes.JOB_ID)).isEqualTo(jobId);
+    assertThat(attributes.get(EphemeraSearchAttributes.PHASE)).isEqualTo("FINISHED");
+    List<String> summaries = new ArrayList<>();
+    for (HistoryEvent event : temporal.fetchHistory(workflowId).getEvents()) {
+      if (event.hasUserMetadata() && event.getUserMetadata().hasSummary()) {
+        summaries.add(event.getUserMetadata().getSummary().getData().toStringUtf8());
+      }
+    }
+    assertThat(summaries)
+        .anyMatch(x -> x.contains("Register a runner for job 1977"))
+        .anyMatch(x -> x.contains("Start KUBERNETES compute"))
+        .anyMatch(x -> x.contains("Terminate compute"))
+        .anyMatch(x -> x.contains("Delete the GitLab runner"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.ephemera.runner;
 
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.slots.RunnerSlotActivities;
+import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -41,7 +42,6 @@ public class RunnerSlotsWorkflowImpl implements RunnerSlotsWorkflow {
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
           LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
-  private final RunnerSlotActivities slots = Workflow.newActivityStub(RunnerSlotActivities.class);
 
   private final long projectId;
   private final String workflowId;
@@ -142,7 +142,11 @@ public class RunnerSlotsWorkflowImpl implements RunnerSlotsWorkflow {
     List<String> checked = List.copyOf(holders);
     List<Promise<Boolean>> running = new ArrayList<>(checked.size());
     for (String holder : checked) {
-      running.add(Async.function(slots::isRunning, holder));
+      RunnerSlotActivities check =
+          Workflow.newActivityStub(
+              RunnerSlotActivities.class,
+              ActivityOptions.newBuilder().setSummary("Is " + holder + " still running?").build());
+      running.add(Async.function(check::isRunning, holder));
     }
     for (int i = 0; i < checked.size(); i++) {
       String holder = checked.get(i);

@@ -15,6 +15,7 @@ import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.Labels;
 import io.ephemera.common.WorkflowIds;
+import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -60,10 +61,6 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
           LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
-  private final GitLabRunnerActivities gitlab =
-      Workflow.newActivityStub(GitLabRunnerActivities.class);
-  private final ComputeActivities compute = Workflow.newActivityStub(ComputeActivities.class);
-  private final RunnerSlotActivities slots = Workflow.newActivityStub(RunnerSlotActivities.class);
 
   private final RunnerRequest request;
   private final String workflowId;
@@ -147,7 +144,8 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     Duration backoff = FIRST_COMPENSATION_BACKOFF;
     while (true) {
       try {
-        slots.acquire(request.projectId(), workflowId);
+        slots("Ask project " + request.projectId() + " for a runner slot")
+            .acquire(request.projectId(), workflowId);
         break;
       } catch (ActivityFailure e) {
         if (e.getCause() instanceof CanceledFailure c) {
@@ -209,12 +207,15 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
         () ->
             untilDone(
                 "delete runner",
-                () -> gitlab.deleteRunner(new DeleteRunnerRequest(projectId, workflowId))));
+                () ->
+                    gitlab("Delete the GitLab runner")
+                        .deleteRunner(new DeleteRunnerRequest(projectId, workflowId))));
     step = "runner registration";
     RegisteredRunner registered =
-        gitlab.createRunner(
-            new CreateRunnerRequest(
-                projectId, workflowId, request.tags(), settings.jobTimeoutSeconds()));
+        gitlab("Register a runner for job " + request.jobId())
+            .createRunner(
+                new CreateRunnerRequest(
+                    projectId, workflowId, request.tags(), settings.jobTimeoutSeconds()));
     runnerId = registered.runnerId();
 
     RunnerRoute route = request.route();
@@ -225,15 +226,16 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     compensations.push(() -> terminateAndWait(terminate));
     step = "provisioning";
     ComputeRef ref =
-        compute.provision(
-            new ProvisionRequest(
-                workflowId,
-                projectId,
-                request.jobId(),
-                route,
-                runnerId,
-                registered.tokenRef(),
-                (int) settings.waitTimeout().toSeconds()));
+        compute("Start " + request.route().type() + " compute (" + request.route().name() + ")")
+            .provision(
+                new ProvisionRequest(
+                    workflowId,
+                    projectId,
+                    request.jobId(),
+                    route,
+                    runnerId,
+                    registered.tokenRef(),
+                    (int) settings.waitTimeout().toSeconds()));
     computeId = ref.id();
   }
 
@@ -302,7 +304,8 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     pollRunnerJobs();
     if (ranJobId == null && ownJobEndedBeforePickup == null) {
       try {
-        JobState own = gitlab.jobState(request.projectId(), request.jobId());
+        JobState own =
+            gitlab("Poll job " + request.jobId()).jobState(request.projectId(), request.jobId());
         if (own != null) {
           observe(new JobEvent(own.jobId(), own.status(), own.runnerId()));
         }
@@ -320,7 +323,7 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     boolean answered = true;
     if (runnerId != null) {
       try {
-        List<JobState> jobs = gitlab.runnerJobs(runnerId);
+        List<JobState> jobs = gitlab("Poll jobs of runner " + runnerId).runnerJobs(runnerId);
         for (JobState job : jobs == null ? List.<JobState>of() : jobs) {
           observe(
               new JobEvent(
@@ -462,11 +465,13 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
   }
 
   private void terminateAndWait(TerminateRequest terminate) {
-    untilDone("terminate compute", () -> compute.terminate(terminate));
-    while (!untilDone("wait for compute to terminate", () -> compute.awaitTerminated(terminate))) {
+    untilDone("terminate compute", () -> compute("Terminate compute").terminate(terminate));
+    while (!untilDone(
+        "wait for compute to terminate",
+        () -> compute("Wait for compute to terminate").awaitTerminated(terminate))) {
       Workflow.sleep(FIRST_COMPENSATION_BACKOFF);
       // Terminating again is harmless and recovers a termination that was never recorded.
-      untilDone("terminate compute", () -> compute.terminate(terminate));
+      untilDone("terminate compute", () -> compute("Terminate compute").terminate(terminate));
     }
   }
 
@@ -511,6 +516,24 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
           action.run();
           return Boolean.TRUE;
         });
+  }
+
+  // Stubs whose calls read as a summary in the Temporal UI; timeouts and retries come from the
+  // worker's per-type options (see ActivityDefaults.perType).
+  private static GitLabRunnerActivities gitlab(String summary) {
+    return Workflow.newActivityStub(GitLabRunnerActivities.class, summarised(summary));
+  }
+
+  private static ComputeActivities compute(String summary) {
+    return Workflow.newActivityStub(ComputeActivities.class, summarised(summary));
+  }
+
+  private static RunnerSlotActivities slots(String summary) {
+    return Workflow.newActivityStub(RunnerSlotActivities.class, summarised(summary));
+  }
+
+  private static ActivityOptions summarised(String summary) {
+    return ActivityOptions.newBuilder().setSummary(summary).build();
   }
 
   private void phase(RunnerPhase next, String note) {

@@ -17,6 +17,7 @@ import io.ephemera.activity.gitlab.CreateRunnerRequest;
 import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.gitlab.JobState;
 import io.ephemera.activity.gitlab.RegisteredRunner;
+import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.ephemera.common.ActivityDefaults;
 import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.FailureType;
@@ -124,7 +125,13 @@ final class RunnerTesting {
             .build();
     return WorkflowImplementationOptions.newBuilder()
         .setDefaultActivityOptions(defaults)
-        .setActivityOptions(Map.of("ComputeProvision", waits, "ComputeAwaitTerminated", waits))
+        .setActivityOptions(
+            ActivityDefaults.perType(
+                defaults,
+                Map.of("ComputeProvision", waits, "ComputeAwaitTerminated", waits),
+                GitLabRunnerActivities.class,
+                ComputeActivities.class,
+                RunnerSlotActivities.class))
         .build();
   }
 
