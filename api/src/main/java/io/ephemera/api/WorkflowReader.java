@@ -64,11 +64,31 @@ public class WorkflowReader {
     return "WorkflowType = '" + type + "' AND ExecutionStatus = 'Running'";
   }
 
+  /**
+   * The visibility query listing running workflows of {@code type} in {@code phase} (the {@code
+   * Phase} search attribute workflows upsert), or in any phase when null.
+   */
+  public static String openWorkflowsQuery(String type, Enum<?> phase) {
+    // Enum names only: nothing user-typed is ever spliced into the query.
+    return phase == null
+        ? openWorkflowsQuery(type)
+        : openWorkflowsQuery(type) + " AND Phase = '" + phase.name() + "'";
+  }
+
   /** Ids of running workflows of {@code type}, at most {@link #MAX_LISTED}. */
   public List<String> openWorkflowIds(String type) {
+    return openWorkflowIds(type, null);
+  }
+
+  /**
+   * Ids of running workflows of {@code type}, filtered by {@code phase} on servers with list
+   * queries (callers still filter the statuses they read: the fallback lists every phase, and a
+   * phase may change between listing and reading).
+   */
+  public List<String> openWorkflowIds(String type, Enum<?> phase) {
     try {
       return client
-          .listExecutions(openWorkflowsQuery(type))
+          .listExecutions(openWorkflowsQuery(type, phase))
           .limit(MAX_LISTED)
           .map(m -> m.getExecution().getWorkflowId())
           .distinct()

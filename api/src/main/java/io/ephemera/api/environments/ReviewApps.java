@@ -44,7 +44,7 @@ class ReviewApps {
 
   /** Open review apps, optionally only those in {@code phase}, ordered by project and MR. */
   List<ReviewAppView> list(ReviewAppPhase phase) {
-    List<String> ids = reader.openWorkflowIds(ReviewAppWorkflow.TYPE);
+    List<String> ids = reader.openWorkflowIds(ReviewAppWorkflow.TYPE, phase);
     return reader.queryAll(ids, ReviewAppWorkflow.QUERY_STATUS, ReviewAppStatus.class).stream()
         .map(ReviewApps::view)
         .filter(v -> phase == null || v.phase() == phase)

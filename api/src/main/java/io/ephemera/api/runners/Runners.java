@@ -34,7 +34,7 @@ class Runners {
 
   /** Open runners, optionally only those in {@code phase}, ordered by project and job. */
   List<RunnerView> list(RunnerPhase phase) {
-    List<String> ids = reader.openWorkflowIds(RunnerWorkflow.TYPE);
+    List<String> ids = reader.openWorkflowIds(RunnerWorkflow.TYPE, phase);
     return reader.queryAll(ids, RunnerWorkflow.QUERY_STATUS, RunnerStatus.class).stream()
         .map(Runners::view)
         .filter(v -> phase == null || v.phase() == phase)
