@@ -15,11 +15,11 @@ import io.ephemera.activity.kubernetes.WorkloadSpec;
 import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.Labels;
 import io.ephemera.common.Names;
+import io.ephemera.common.Persistently;
 import io.ephemera.common.WorkflowIds;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -369,20 +369,14 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
    * giving up would leak the environment.
    */
   private <T> T untilDone(String what, java.util.function.Supplier<T> step) {
-    Duration backoff = Duration.ofSeconds(10);
-    while (true) {
-      try {
-        return step.get();
-      } catch (ActivityFailure e) {
-        lastError = what + " failed, retrying: " + describe(e);
-        log.warn("{}: {}", workflowId, lastError);
-        Workflow.sleep(backoff);
-        backoff = backoff.multipliedBy(2);
-        if (backoff.compareTo(MAX_TEARDOWN_BACKOFF) > 0) {
-          backoff = MAX_TEARDOWN_BACKOFF;
-        }
-      }
-    }
+    return Persistently.untilDone(
+        step,
+        Duration.ofSeconds(10),
+        MAX_TEARDOWN_BACKOFF,
+        e -> {
+          lastError = what + " failed, retrying: " + describe(e);
+          log.warn("{}: {}", workflowId, lastError);
+        });
   }
 
   private void untilDone(String what, Runnable step) {
@@ -702,17 +696,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
 
   /** The innermost failure message, which names what went wrong (the outer ones name the call). */
   static String describe(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    if (t instanceof ApplicationFailure af) {
-      return af.getOriginalMessage() + " [" + af.getType() + "]";
-    }
-    if (t instanceof TemporalFailure tf) {
-      return tf.getOriginalMessage();
-    }
-    return String.valueOf(t.getMessage());
+    return Persistently.describe(e);
   }
 
   private static Instant now() {

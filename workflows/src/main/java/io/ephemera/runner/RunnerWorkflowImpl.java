@@ -14,13 +14,13 @@ import io.ephemera.activity.gitlab.RegisteredRunner;
 import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.Labels;
+import io.ephemera.common.Persistently;
 import io.ephemera.common.WorkflowIds;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
-import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
@@ -34,7 +34,6 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
@@ -492,28 +491,22 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
    * Runs a compensation step until it succeeds. Activity retry policies already retry transient
    * failures; this loop also outlasts non-retryable ones, because giving up would leak the runner.
    */
-  private <T> T untilDone(String what, Supplier<T> action) {
-    Duration backoff = FIRST_COMPENSATION_BACKOFF;
-    while (true) {
-      try {
-        return action.get();
-      } catch (ActivityFailure e) {
-        lastError = what + " failed, retrying: " + describe(e);
-        log.warn("{}: {}", workflowId, lastError);
-        Workflow.sleep(backoff);
-        backoff = backoff.multipliedBy(2);
-        if (backoff.compareTo(MAX_COMPENSATION_BACKOFF) > 0) {
-          backoff = MAX_COMPENSATION_BACKOFF;
-        }
-      }
-    }
+  private <T> T untilDone(String what, java.util.function.Supplier<T> step) {
+    return Persistently.untilDone(
+        step,
+        FIRST_COMPENSATION_BACKOFF,
+        MAX_COMPENSATION_BACKOFF,
+        e -> {
+          lastError = what + " failed, retrying: " + describe(e);
+          log.warn("{}: {}", workflowId, lastError);
+        });
   }
 
-  private void untilDone(String what, Runnable action) {
+  private void untilDone(String what, Runnable step) {
     untilDone(
         what,
         () -> {
-          action.run();
+          step.run();
           return Boolean.TRUE;
         });
   }
@@ -599,17 +592,7 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
 
   /** The innermost failure message, which names what went wrong (the outer ones name the call). */
   static String describe(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    if (t instanceof ApplicationFailure af) {
-      return af.getOriginalMessage() + " [" + af.getType() + "]";
-    }
-    if (t instanceof TemporalFailure tf) {
-      return tf.getOriginalMessage();
-    }
-    return String.valueOf(t.getMessage());
+    return Persistently.describe(e);
   }
 
   static String human(Duration d) {
