@@ -3,14 +3,13 @@ package io.ephemera.common;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
-import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * Workflow-side helpers for steps that must not give up: teardown and compensations. For workflow
- * code only (sleeps are durable {@link Workflow#sleep} timers).
+ * code only (sleeps are durable timers).
  */
 public final class Persistently {
   private Persistently() {}
@@ -22,14 +21,18 @@ public final class Persistently {
    * doubling from {@code first} up to {@code max}.
    */
   public static <T> T untilDone(
-      Supplier<T> step, Duration first, Duration max, Consumer<ActivityFailure> onFailure) {
+      String what,
+      Supplier<T> step,
+      Duration first,
+      Duration max,
+      Consumer<ActivityFailure> onFailure) {
     Duration backoff = first;
     while (true) {
       try {
         return step.get();
       } catch (ActivityFailure e) {
         onFailure.accept(e);
-        Workflow.sleep(backoff);
+        Timers.sleep(backoff, "Retry " + what + " in " + Timers.human(backoff));
         backoff = backoff.multipliedBy(2);
         if (backoff.compareTo(max) > 0) {
           backoff = max;

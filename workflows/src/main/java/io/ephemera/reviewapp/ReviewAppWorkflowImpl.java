@@ -16,6 +16,7 @@ import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.Labels;
 import io.ephemera.common.Names;
 import io.ephemera.common.Persistently;
+import io.ephemera.common.Timers;
 import io.ephemera.common.WorkflowIds;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
@@ -25,7 +26,6 @@ import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Promise;
-import io.temporal.workflow.TimerOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
@@ -157,37 +157,18 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
             feedbackPending && nextFeedbackAt.isBefore(now().plus(untilAutoStop));
         Duration wait = feedbackFirst ? Duration.between(now(), nextFeedbackAt) : untilAutoStop;
         autoStopChanged = false;
-        // A timer of our own rather than Workflow.await(Duration, ...): it carries a summary for
-        // the UI, and it is cancelled when the deadline moves instead of firing later for nothing.
-        List<Promise<Void>> timer = new ArrayList<>(1);
-        CancellationScope timerScope =
-            Workflow.newCancellationScope(
-                () ->
-                    timer.add(
-                        Workflow.newTimer(
-                            wait,
-                            TimerOptions.newBuilder()
-                                .setSummary(
-                                    feedbackFirst
-                                        ? "Retry GitLab feedback in " + human(wait)
-                                        : "Auto-stop in " + human(untilAutoStop))
-                                .build())));
-        timerScope.run();
         // Waking on the suggestion too: a burst of ignored redeliveries grows history without
         // waking the loop otherwise.
-        Workflow.await(
+        Timers.await(
+            wait,
+            feedbackFirst
+                ? "Retry GitLab feedback in " + human(wait)
+                : "Auto-stop in " + human(untilAutoStop),
             () ->
-                timer.get(0).isCompleted()
-                    || stopReason != null
+                stopReason != null
                     || pendingDeploy != null
                     || autoStopChanged
                     || Workflow.getInfo().isContinueAsNewSuggested());
-        if (!timer.get(0).isCompleted()) {
-          timerScope.cancel("auto-stop deadline moved");
-        } else {
-          // Rethrows when the timer ended by the workflow's own cancellation.
-          timer.get(0).get();
-        }
       }
     } catch (CanceledFailure e) {
       // The workflow itself was cancelled (UI or CLI): that is a request to stop, not a leak.
@@ -332,7 +313,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
           reportedStuck = true;
         }
       }
-      Workflow.sleep(settings.teardownPollInterval());
+      Timers.sleep(
+          settings.teardownPollInterval(),
+          "Check namespace " + namespace + " again in " + human(settings.teardownPollInterval()));
       // Deleting again is harmless and recovers a namespace whose deletion was never recorded.
       untilDone(
           "delete namespace",
@@ -370,6 +353,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
    */
   private <T> T untilDone(String what, java.util.function.Supplier<T> step) {
     return Persistently.untilDone(
+        what,
         step,
         Duration.ofSeconds(10),
         MAX_TEARDOWN_BACKOFF,
@@ -707,22 +691,7 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     return sha == null || sha.length() <= 8 ? sha : sha.substring(0, 8);
   }
 
-  /** "3 days", "1 hour", or "2d 4h 10m" for anything else: durations as people write them. */
   static String human(Duration d) {
-    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
-      return d.toDays() == 1 ? "1 day" : d.toDays() + " days";
-    }
-    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
-      return d.toHours() == 1 ? "1 hour" : d.toHours() + " hours";
-    }
-    StringBuilder b = new StringBuilder();
-    if (d.toDays() > 0) {
-      b.append(d.toDays()).append("d ");
-    }
-    if (d.toHoursPart() > 0 || b.length() > 0) {
-      b.append(d.toHoursPart()).append("h ");
-    }
-    b.append(d.toMinutesPart()).append('m');
-    return b.toString();
+    return Timers.human(d);
   }
 }

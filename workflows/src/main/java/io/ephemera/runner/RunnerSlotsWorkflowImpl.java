@@ -2,6 +2,7 @@ package io.ephemera.runner;
 
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.slots.RunnerSlotActivities;
+import io.ephemera.common.Timers;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.failure.ActivityFailure;
@@ -104,8 +105,11 @@ public class RunnerSlotsWorkflowImpl implements RunnerSlotsWorkflow {
         Workflow.continueAsNew(
             new RunnerSlotsRequest(projectId, List.copyOf(holders), List.copyOf(queue)));
       }
-      Workflow.await(
-          Duration.between(now, wakeAt),
+      Duration wait = Duration.between(now, wakeAt);
+      Timers.await(
+          wait,
+          (holders.isEmpty() && queue.isEmpty() ? "Finish if still idle in " : "Check holders in ")
+              + Timers.human(wait),
           () -> changed || Workflow.getInfo().isContinueAsNewSuggested());
     }
   }

@@ -15,6 +15,7 @@ import io.ephemera.activity.slots.RunnerSlotActivities;
 import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.Labels;
 import io.ephemera.common.Persistently;
+import io.ephemera.common.Timers;
 import io.ephemera.common.WorkflowIds;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
@@ -153,7 +154,8 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
         // Giving up would leave the job without a runner; a stop or the job's end still wins.
         lastError = "asking for a slot failed, retrying: " + describe(e);
         log.warn("{}: {}", workflowId, lastError);
-        if (Workflow.await(backoff, this::endRequested)) {
+        if (Timers.await(
+            backoff, "Ask for a runner slot again in " + human(backoff), this::endRequested)) {
           return;
         }
         backoff = backoff.multipliedBy(2);
@@ -294,7 +296,13 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
         continue;
       }
       Instant wakeAt = deadline != null && deadline.isBefore(nextPollAt) ? deadline : nextPollAt;
-      Workflow.await(Duration.between(now, wakeAt), until::getAsBoolean);
+      Duration wait = Duration.between(now, wakeAt);
+      Timers.await(
+          wait,
+          wakeAt.equals(deadline)
+              ? "Give up waiting in " + human(wait)
+              : "Ask GitLab about the job in " + human(wait),
+          until::getAsBoolean);
     }
   }
 
@@ -468,7 +476,9 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     while (!untilDone(
         "wait for compute to terminate",
         () -> compute("Wait for compute to terminate").awaitTerminated(terminate))) {
-      Workflow.sleep(FIRST_COMPENSATION_BACKOFF);
+      Timers.sleep(
+          FIRST_COMPENSATION_BACKOFF,
+          "Check the compute again in " + human(FIRST_COMPENSATION_BACKOFF));
       // Terminating again is harmless and recovers a termination that was never recorded.
       untilDone("terminate compute", () -> compute("Terminate compute").terminate(terminate));
     }
@@ -493,6 +503,7 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
    */
   private <T> T untilDone(String what, java.util.function.Supplier<T> step) {
     return Persistently.untilDone(
+        what,
         step,
         FIRST_COMPENSATION_BACKOFF,
         MAX_COMPENSATION_BACKOFF,
