@@ -89,6 +89,8 @@ class RunnerEndToEndTest {
     assertThat(attributes.get(EphemeraSearchAttributes.KIND)).isEqualTo("runner");
     assertThat(attributes.get(EphemeraSearchAttributes.JOB_ID)).isEqualTo(jobId);
     assertThat(attributes.get(EphemeraSearchAttributes.PHASE)).isEqualTo("FINISHED");
+    assertThat(temporal.newUntypedWorkflowStub(workflowId).describe().getStaticSummary())
+        .isEqualTo("Runner for gitlab-org/gitlab-test job test #1977");
     List<String> summaries = new ArrayList<>();
     for (HistoryEvent event : temporal.fetchHistory(workflowId).getEvents()) {
       if (event.hasUserMetadata() && event.getUserMetadata().hasSummary()) {
@@ -96,6 +98,7 @@ class RunnerEndToEndTest {
       }
     }
     assertThat(summaries)
+        .anyMatch(x -> x.contains("Read runner settings"))
         .anyMatch(x -> x.contains("Register a runner for job 1977"))
         .anyMatch(x -> x.contains("Start KUBERNETES compute"))
         .anyMatch(x -> x.contains("Terminate compute"))

@@ -64,7 +64,10 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private final ConfigActivities config =
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
-          LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+          LocalActivityOptions.newBuilder()
+              .setSummary("Read review-app settings")
+              .setStartToCloseTimeout(Duration.ofSeconds(10))
+              .build());
 
   private final ReviewAppRequest request;
   private final String workflowId;

@@ -42,7 +42,10 @@ public class RunnerSlotsWorkflowImpl implements RunnerSlotsWorkflow {
   private final ConfigActivities config =
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
-          LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+          LocalActivityOptions.newBuilder()
+              .setSummary("Read runner settings")
+              .setStartToCloseTimeout(Duration.ofSeconds(10))
+              .build());
 
   private final long projectId;
   private final String workflowId;

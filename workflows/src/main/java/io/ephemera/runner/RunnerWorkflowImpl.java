@@ -60,7 +60,10 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
   private final ConfigActivities config =
       Workflow.newLocalActivityStub(
           ConfigActivities.class,
-          LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+          LocalActivityOptions.newBuilder()
+              .setSummary("Read runner settings")
+              .setStartToCloseTimeout(Duration.ofSeconds(10))
+              .build());
 
   private final RunnerRequest request;
   private final String workflowId;
