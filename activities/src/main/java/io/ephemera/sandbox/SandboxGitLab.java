@@ -159,6 +159,9 @@ public final class SandboxGitLab implements AutoCloseable {
             forgetRequests();
             try {
               return SandboxGitLab.this.dispatch(request);
+            } catch (JacksonException e) {
+              // A request body is only ever read by params(): answer as GitLab does.
+              return respond(400, Map.of("error", "body is not valid JSON"));
             } catch (RuntimeException e) {
               log.warn("Sandbox GitLab failed on {}: {}", request.getRequestLine(), e.toString());
               return respond(500, Map.of("message", "500 Internal Server Error"));
@@ -337,12 +340,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse createRunner(RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     if (!"project_type".equals(params.get("runner_type"))) {
       return respond(400, Map.of("error", "runner_type does not have a valid value"));
     }
@@ -481,12 +479,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse createEnvironment(long projectId, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String name = string(params.get("name"));
     if (name == null || name.isBlank()) {
       return respond(400, Map.of("error", "name is missing"));
@@ -511,12 +504,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse updateEnvironment(long projectId, long id, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     synchronized (this) {
       Environment e = environments.get(id);
       if (e == null || e.projectId() != projectId) {
@@ -583,12 +571,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse createDeployment(long projectId, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String envName = string(params.get("environment"));
     String sha = string(params.get("sha"));
     String ref = string(params.get("ref"));
@@ -628,12 +611,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse updateDeployment(long projectId, long id, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String status = string(params.get("status"));
     if (!DEPLOYMENT_STATUSES.contains(status)) {
       return respond(400, Map.of("error", "status does not have a valid value"));
@@ -686,12 +664,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse createNote(long projectId, long iid, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String body = string(params.get("body"));
     if (body == null || body.isBlank()) {
       return respond(400, Map.of("error", "body is missing"));
@@ -709,12 +682,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse updateNote(long projectId, long iid, long id, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String body = string(params.get("body"));
     if (body == null || body.isBlank()) {
       return respond(400, Map.of("error", "body is missing"));
@@ -731,12 +699,7 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse setStatus(long projectId, String sha, RecordedRequest request) {
-    Map<String, Object> params;
-    try {
-      params = params(request);
-    } catch (JacksonException e) {
-      return respond(400, Map.of("error", "body is not valid JSON"));
-    }
+    Map<String, Object> params = params(request);
     String state = string(params.get("state"));
     if (state == null) {
       return respond(400, Map.of("message", "State is required"));

@@ -190,4 +190,21 @@ class SandboxGitLabTest {
       tokens.remove(workflowId);
     }
   }
+
+  @Test
+  void aMalformedJsonBodyIsA400AsOnGitLab() throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(sandbox.url() + "/api/v4/projects/42/environments"))
+                    .header("PRIVATE-TOKEN", "sandbox")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{not json"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(response.body()).contains("body is not valid JSON");
+  }
 }
