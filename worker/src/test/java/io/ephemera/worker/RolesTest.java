@@ -2,6 +2,7 @@ package io.ephemera.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ephemera.common.TaskQueues;
 import io.ephemera.worker.config.EphemeraWorker;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,6 +49,8 @@ class RolesTest {
     @Test
     void runsTheWorkerButNoWebhookEndpoint() throws Exception {
       assertThat(context.getBeansOfType(EphemeraWorker.class)).hasSize(1);
+      assertThat(context.getBean(EphemeraWorker.class).taskQueues())
+          .containsExactlyInAnyOrder(TaskQueues.REVIEW_APPS, TaskQueues.RUNNERS);
       assertThat(postWebhook(port)).isEqualTo(404);
       assertThat(get(port, "/actuator/health")).isEqualTo(200);
     }

@@ -37,7 +37,19 @@ public enum FailureType {
   /** GitLab rejected the request as invalid (400, 422, other 4xx). */
   GitLabInvalid(false),
   /** GitLab is unreachable, rate-limited (429) or answered 5xx: retried, honouring Retry-After. */
-  GitLabUnavailable(true);
+  GitLabUnavailable(true),
+  /** Vault denied the path (403): a policy must change first. The message names path and role. */
+  VaultForbidden(false),
+  /** The configured Vault role or secrets-engine mount does not exist (404 / "unknown role"). */
+  VaultRoleMissing(false),
+  /** Vault rejected the request as invalid (400), or its answer lacked what was asked for. */
+  VaultInvalid(false),
+  /** Vault is sealed, on standby without a leader, unreachable or answered 5xx: retried. */
+  VaultUnavailable(true),
+  /** The image build failed; the message ends with the last lines of the build log. */
+  BuildFailed(false),
+  /** The build has not finished within one attempt's wait budget; retried, re-attaching to it. */
+  BuildPending(true);
 
   private final boolean retryable;
 

@@ -1,25 +1,16 @@
 package io.ephemera.worker.config;
 
-import io.ephemera.activity.compute.ComputeActivities;
-import io.ephemera.activity.compute.ComputeActivitiesImpl;
-import io.ephemera.activity.config.ConfigActivitiesImpl;
-import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
-import io.ephemera.activity.gitlab.GitLabFeedbackActivitiesImpl;
-import io.ephemera.activity.gitlab.GitLabRunnerActivities;
-import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
-import io.ephemera.activity.kubernetes.KubernetesActivities;
-import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
-import io.ephemera.activity.slots.RunnerSlotActivities;
-import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
-import io.ephemera.common.TaskQueues;
-import io.ephemera.reviewapp.ReviewAppWorkflowImpl;
-import io.ephemera.runner.RunnerSlotsWorkflowImpl;
-import io.ephemera.runner.RunnerWorkflowImpl;
+import io.temporal.activity.ActivityInterface;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkflowImplementationOptions;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,18 +27,15 @@ public class EphemeraWorker implements SmartLifecycle {
   private final WorkerFactory factory;
   private final WorkerProperties properties;
   private final SearchAttributeRegistrar searchAttributes;
+  private final List<String> taskQueues;
   private volatile boolean running;
 
   public EphemeraWorker(
       WorkflowClient client,
       WorkerProperties properties,
       ActivitiesProperties activities,
-      KubernetesActivitiesImpl kubernetes,
-      ConfigActivitiesImpl config,
-      GitLabRunnerActivitiesImpl gitlabRunners,
-      ComputeActivitiesImpl compute,
-      RunnerSlotActivitiesImpl slots,
-      GitLabFeedbackActivitiesImpl feedback,
+      List<TaskQueueWorkflows> workflows,
+      List<TaskQueueActivities> activityImplementations,
       SearchAttributeRegistrar searchAttributes) {
     this.properties = properties;
     this.searchAttributes = searchAttributes;
@@ -57,28 +45,60 @@ public class EphemeraWorker implements SmartLifecycle {
             WorkerFactoryOptions.newBuilder()
                 .setUsingVirtualWorkflowThreads(properties.virtualThreads())
                 .build());
-    WorkflowImplementationOptions options = workflowOptions(activities);
-    Worker reviewApps = factory.newWorker(TaskQueues.REVIEW_APPS);
-    reviewApps.registerWorkflowImplementationTypes(options, ReviewAppWorkflowImpl.class);
-    reviewApps.registerActivitiesImplementations(kubernetes, config, feedback);
-    // Runners get their own queue so a burst of pending jobs never delays review-app deploys.
-    Worker runners = factory.newWorker(TaskQueues.RUNNERS);
-    runners.registerWorkflowImplementationTypes(
-        options, RunnerWorkflowImpl.class, RunnerSlotsWorkflowImpl.class);
-    runners.registerActivitiesImplementations(gitlabRunners, compute, config, slots);
+    WorkflowImplementationOptions options =
+        workflowOptions(activities, activityInterfaces(activityImplementations));
+    // Each queue gets its own worker: runners have theirs so a burst of pending jobs never delays
+    // review-app deploys.
+    Map<String, Worker> workers = new TreeMap<>();
+    for (TaskQueueWorkflows w : workflows) {
+      workers
+          .computeIfAbsent(w.taskQueue(), factory::newWorker)
+          .registerWorkflowImplementationTypes(
+              options, w.implementations().toArray(Class<?>[]::new));
+    }
+    for (TaskQueueActivities a : activityImplementations) {
+      workers
+          .computeIfAbsent(a.taskQueue(), factory::newWorker)
+          .registerActivitiesImplementations(a.implementations().toArray());
+    }
+    this.taskQueues = List.copyOf(workers.keySet());
   }
 
-  static WorkflowImplementationOptions workflowOptions(ActivitiesProperties activities) {
+  /** Every {@code @ActivityInterface} the registered implementations implement. */
+  static Class<?>[] activityInterfaces(List<TaskQueueActivities> registrations) {
+    Set<Class<?>> interfaces = new LinkedHashSet<>();
+    for (TaskQueueActivities a : registrations) {
+      for (Object impl : a.implementations()) {
+        collectActivityInterfaces(impl.getClass(), interfaces);
+      }
+    }
+    return interfaces.toArray(Class<?>[]::new);
+  }
+
+  private static void collectActivityInterfaces(Class<?> type, Set<Class<?>> into) {
+    if (type == null) {
+      return;
+    }
+    for (Class<?> i : type.getInterfaces()) {
+      if (i.isAnnotationPresent(ActivityInterface.class)) {
+        into.add(i);
+      }
+      collectActivityInterfaces(i, into);
+    }
+    collectActivityInterfaces(type.getSuperclass(), into);
+  }
+
+  static WorkflowImplementationOptions workflowOptions(
+      ActivitiesProperties activities, Class<?>... activityInterfaces) {
     return WorkflowImplementationOptions.newBuilder()
         .setDefaultActivityOptions(activities.defaultActivityOptions())
-        .setActivityOptions(
-            activities.perTypeActivityOptions(
-                KubernetesActivities.class,
-                GitLabFeedbackActivities.class,
-                GitLabRunnerActivities.class,
-                ComputeActivities.class,
-                RunnerSlotActivities.class))
+        .setActivityOptions(activities.perTypeActivityOptions(activityInterfaces))
         .build();
+  }
+
+  /** The task queues this worker polls. */
+  public List<String> taskQueues() {
+    return taskQueues;
   }
 
   @Override
@@ -86,10 +106,7 @@ public class EphemeraWorker implements SmartLifecycle {
     searchAttributes.ensureRegistered();
     factory.start();
     running = true;
-    log.info(
-        "Temporal worker polling task queues {} and {}",
-        TaskQueues.REVIEW_APPS,
-        TaskQueues.RUNNERS);
+    log.info("Temporal worker polling task queues {}", taskQueues);
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.ephemera.activity.compute.Ec2RunnerProperties;
 import io.ephemera.activity.compute.Ec2Runners;
 import io.ephemera.activity.compute.RunnerPodProperties;
 import io.ephemera.activity.compute.RunnerPods;
+import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.RunnerProperties;
 import io.ephemera.activity.gitlab.GitLabClient;
 import io.ephemera.activity.gitlab.GitLabProperties;
@@ -13,6 +14,9 @@ import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.gitlab.KubernetesSecretTokenStore;
 import io.ephemera.activity.gitlab.RunnerTokenStore;
 import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
+import io.ephemera.common.TaskQueues;
+import io.ephemera.runner.RunnerSlotsWorkflowImpl;
+import io.ephemera.runner.RunnerWorkflowImpl;
 import io.ephemera.sandbox.SandboxEc2;
 import io.ephemera.sandbox.SandboxGitLab;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -44,6 +48,21 @@ class RunnerConfiguration {
   @Bean
   GitLabRunnerActivitiesImpl gitLabRunnerActivities(GitLabClient gitlab, RunnerTokenStore tokens) {
     return new GitLabRunnerActivitiesImpl(gitlab, tokens);
+  }
+
+  @Bean
+  TaskQueueWorkflows runnerWorkflows() {
+    return TaskQueueWorkflows.of(
+        TaskQueues.RUNNERS, RunnerWorkflowImpl.class, RunnerSlotsWorkflowImpl.class);
+  }
+
+  @Bean
+  TaskQueueActivities runnerActivities(
+      GitLabRunnerActivitiesImpl gitlabRunners,
+      ComputeActivitiesImpl compute,
+      ConfigActivitiesImpl config,
+      RunnerSlotActivitiesImpl slots) {
+    return TaskQueueActivities.of(TaskQueues.RUNNERS, gitlabRunners, compute, config, slots);
   }
 
   @Bean

@@ -1,17 +1,17 @@
 package io.ephemera.worker.config;
 
-import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.ReviewProperties;
 import io.ephemera.activity.config.RunnerProperties;
 import io.ephemera.activity.gitlab.GitLabClient;
 import io.ephemera.activity.gitlab.GitLabFeedbackActivitiesImpl;
-import io.ephemera.activity.gitlab.GitLabRunnerActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
-import io.ephemera.activity.slots.RunnerSlotActivitiesImpl;
+import io.ephemera.common.TaskQueues;
+import io.ephemera.reviewapp.ReviewAppWorkflowImpl;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.temporal.client.WorkflowClient;
+import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -41,26 +41,30 @@ class WorkerConfiguration {
   }
 
   @Bean
+  TaskQueueWorkflows reviewAppWorkflows() {
+    return TaskQueueWorkflows.of(TaskQueues.REVIEW_APPS, ReviewAppWorkflowImpl.class);
+  }
+
+  @Bean
+  TaskQueueActivities reviewAppActivities(
+      KubernetesActivitiesImpl kubernetes, ConfigActivitiesImpl config, GitLabClient gitlab) {
+    return TaskQueueActivities.of(
+        TaskQueues.REVIEW_APPS, kubernetes, config, new GitLabFeedbackActivitiesImpl(gitlab));
+  }
+
+  @Bean
   EphemeraWorker ephemeraWorker(
       WorkflowClient client,
       WorkerProperties properties,
       ActivitiesProperties activities,
-      KubernetesActivitiesImpl kubernetes,
-      ConfigActivitiesImpl config,
-      GitLabRunnerActivitiesImpl gitlabRunners,
-      ComputeActivitiesImpl compute,
-      RunnerSlotActivitiesImpl slots,
-      GitLabClient gitlab) {
+      List<TaskQueueWorkflows> workflows,
+      List<TaskQueueActivities> activityImplementations) {
     return new EphemeraWorker(
         client,
         properties,
         activities,
-        kubernetes,
-        config,
-        gitlabRunners,
-        compute,
-        slots,
-        new GitLabFeedbackActivitiesImpl(gitlab),
+        workflows,
+        activityImplementations,
         new SearchAttributeRegistrar(client));
   }
 }
