@@ -81,6 +81,20 @@ public record VaultProperties(
     return address != null;
   }
 
+  /** Whether any credential source is configured, globally or for a project. */
+  public boolean hasSources() {
+    boolean global =
+        set(build.registryPush())
+            || set(build.buildCache())
+            || set(build.sourceRead())
+            || set(deploy.registryPull());
+    return global || !projects.isEmpty();
+  }
+
+  private static boolean set(Source s) {
+    return s != null && s.path() != null;
+  }
+
   /** These settings pointing at {@code address} with {@code auth}, e.g. for the sandbox. */
   public VaultProperties withEndpoint(String address, Auth auth) {
     return new VaultProperties(
