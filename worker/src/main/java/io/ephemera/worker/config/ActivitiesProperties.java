@@ -39,6 +39,9 @@ public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, O
               "ComputeAwaitTerminated",
               new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, 0)),
           Map.entry("GitLabDeleteRunner", Options.unlimited()),
+          // A lease left unrevoked is a live credential: retry until Vault answers (typed
+          // refusals such as VaultForbidden still stop it).
+          Map.entry("CredentialsRevoke", Options.unlimited()),
           // Polls: a failed poll is simply tried at the next one, and a slow one would delay the
           // runner's reaction to signals.
           Map.entry(

@@ -23,7 +23,8 @@ import org.springframework.core.env.MapPropertySource;
  *   <li>Without a target, the {@code local} profile gets an in-JVM Temporal server; any other
  *       profile fails with a message naming the property.
  *   <li>The sandbox cluster is refused outside {@code local}; so is a missing GitLab URL (the local
- *       profile gets the sandbox GitLab, and the sandbox EC2 unless a region is set).
+ *       profile gets the sandbox GitLab, and the sandbox EC2 unless a region is set), and a missing
+ *       Vault address in a worker (the local profile gets the sandbox Vault).
  *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
  *       fail when the api role is on.
  * </ul>
@@ -39,6 +40,7 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
   static final String GENERATED_TOKEN = "ephemera.api.generated-token";
   static final String GITLAB_SANDBOX = "ephemera.gitlab.sandbox";
   static final String EC2_SANDBOX = "ephemera.runners.ec2.sandbox";
+  static final String VAULT_SANDBOX = "ephemera.vault.sandbox";
 
   @Override
   public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
@@ -91,6 +93,15 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
         !isBlank(env.getProperty("ephemera.runners.ec2.region"))
             || !isBlank(env.getProperty("ephemera.runners.ec2.endpoint-override"));
     derived.put(EC2_SANDBOX, Boolean.toString(local && !ec2Configured));
+
+    // Only workers issue credentials; an api-only process never talks to Vault.
+    boolean vaultConfigured = !isBlank(env.getProperty("ephemera.vault.address"));
+    if (!vaultConfigured && !local && roles.contains(Roles.WORKER)) {
+      throw new MissingConfigurationException(
+          "ephemera.vault.address is not set. Set it (and ephemera.vault.auth.*) to your Vault;"
+              + " only the 'local' profile may use the sandbox Vault.");
+    }
+    derived.put(VAULT_SANDBOX, Boolean.toString(local && !vaultConfigured));
 
     if (roles.contains(Roles.API) && isBlank(env.getProperty("ephemera.api.tokens"))) {
       if (local) {

@@ -3,6 +3,7 @@ package io.ephemera.worker.sandbox;
 import io.ephemera.sandbox.SandboxCluster;
 import io.ephemera.sandbox.SandboxEc2;
 import io.ephemera.sandbox.SandboxGitLab;
+import io.ephemera.sandbox.SandboxVault;
 import io.swagger.v3.oas.annotations.Hidden;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,14 +21,17 @@ class SandboxInventoryController {
   private final ObjectProvider<SandboxCluster> cluster;
   private final ObjectProvider<SandboxGitLab> gitlab;
   private final ObjectProvider<SandboxEc2> ec2;
+  private final ObjectProvider<SandboxVault> vault;
 
   SandboxInventoryController(
       ObjectProvider<SandboxCluster> cluster,
       ObjectProvider<SandboxGitLab> gitlab,
-      ObjectProvider<SandboxEc2> ec2) {
+      ObjectProvider<SandboxEc2> ec2,
+      ObjectProvider<SandboxVault> vault) {
     this.cluster = cluster;
     this.gitlab = gitlab;
     this.ec2 = ec2;
+    this.vault = vault;
   }
 
   @GetMapping("/sandbox/inventory")
@@ -35,7 +39,8 @@ class SandboxInventoryController {
     SandboxCluster c = cluster.getIfAvailable();
     SandboxGitLab g = gitlab.getIfAvailable();
     SandboxEc2 e = ec2.getIfAvailable();
-    if (c == null && g == null && e == null) {
+    SandboxVault v = vault.getIfAvailable();
+    if (c == null && g == null && e == null && v == null) {
       ProblemDetail p =
           ProblemDetail.forStatusAndDetail(
               HttpStatus.NOT_FOUND, "No sandbox is active: Ephemera is using real endpoints.");
@@ -53,6 +58,10 @@ class SandboxInventoryController {
     }
     if (e != null) {
       body.put("instances", e.inventory().instances());
+    }
+    if (v != null) {
+      // Lease ids, paths and states only: never a value.
+      body.put("leases", v.leases());
     }
     return ResponseEntity.ok(body);
   }

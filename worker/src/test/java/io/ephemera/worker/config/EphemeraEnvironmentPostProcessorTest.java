@@ -16,7 +16,8 @@ class EphemeraEnvironmentPostProcessorTest {
         .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
         .withProperty("ephemera.gitlab.token", "glpat-test")
         .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
-        .withProperty("ephemera.api.tokens", "api-secret");
+        .withProperty("ephemera.api.tokens", "api-secret")
+        .withProperty("ephemera.vault.address", "https://vault.example.test:8200");
   }
 
   private static MockEnvironment local() {
@@ -89,7 +90,8 @@ class EphemeraEnvironmentPostProcessorTest {
             .withProperty("ephemera.temporal.target", "temporal:7233")
             .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
             .withProperty("ephemera.gitlab.token", "glpat-test")
-            .withProperty("ephemera.gitlab.webhook-token", "hook-secret");
+            .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
+            .withProperty("ephemera.vault.address", "https://vault.example.test:8200");
     assertThatThrownBy(() -> process(noApiToken)).hasMessageContaining("ephemera.api.tokens");
 
     MockEnvironment noWebhookToken =
@@ -97,7 +99,8 @@ class EphemeraEnvironmentPostProcessorTest {
             .withProperty("ephemera.temporal.target", "temporal:7233")
             .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
             .withProperty("ephemera.gitlab.token", "glpat-test")
-            .withProperty("ephemera.api.tokens", "api-secret");
+            .withProperty("ephemera.api.tokens", "api-secret")
+            .withProperty("ephemera.vault.address", "https://vault.example.test:8200");
     assertThatThrownBy(() -> process(noWebhookToken))
         .hasMessageContaining("ephemera.gitlab.webhook-token");
   }
@@ -109,6 +112,7 @@ class EphemeraEnvironmentPostProcessorTest {
             .withProperty("ephemera.roles", "worker")
             .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
             .withProperty("ephemera.gitlab.token", "glpat-test")
+            .withProperty("ephemera.vault.address", "https://vault.example.test:8200")
             .withProperty("ephemera.temporal.target", "temporal:7233");
     process(env);
     assertThat(env.getProperty("ephemera.api.tokens")).isNull();
@@ -151,6 +155,42 @@ class EphemeraEnvironmentPostProcessorTest {
     process(env);
     assertThat(env.getProperty("ephemera.gitlab.sandbox")).isEqualTo("false");
     assertThat(env.getProperty("ephemera.runners.ec2.sandbox")).isEqualTo("false");
+  }
+
+  @Test
+  void outsideLocalAWorkerWithoutAVaultAddressStopsStartUp() {
+    MockEnvironment noVault =
+        new MockEnvironment()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
+            .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
+            .withProperty("ephemera.api.tokens", "api-secret");
+    assertThatThrownBy(() -> process(noVault))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.vault.address");
+
+    // An api-only process issues no credentials and needs no Vault.
+    process(noVault.withProperty("ephemera.roles", "api"));
+    assertThat(noVault.getProperty("ephemera.vault.sandbox")).isEqualTo("false");
+  }
+
+  @Test
+  void localWithoutAVaultAddressGetsTheSandboxVaultAndAConfiguredOneWins() {
+    MockEnvironment env = local();
+    process(env);
+    assertThat(env.getProperty("ephemera.vault.sandbox")).isEqualTo("true");
+
+    MockEnvironment real = local().withProperty("ephemera.vault.address", "https://vault:8200");
+    process(real);
+    assertThat(real.getProperty("ephemera.vault.sandbox")).isEqualTo("false");
+  }
+
+  @Test
+  void aConfiguredVaultIsNoSandboxOutsideLocal() {
+    MockEnvironment env = production().withProperty("ephemera.temporal.target", "temporal:7233");
+    process(env);
+    assertThat(env.getProperty("ephemera.vault.sandbox")).isEqualTo("false");
   }
 
   @Test
