@@ -75,6 +75,12 @@ final class SandboxBuilds {
    * @param pods every pod, to forget the logs of those that are gone
    */
   void reconcile(List<Job> jobs, List<? extends HasMetadata> pods) {
+    // First: the pods listed were listed before this pass creates any, whose logs must stay.
+    Set<String> livePods = new HashSet<>();
+    for (HasMetadata p : pods) {
+      livePods.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName());
+    }
+    logs.keySet().retainAll(livePods);
     Instant now = clock.instant();
     Set<String> present = new HashSet<>();
     for (Job job : jobs) {
@@ -89,11 +95,6 @@ final class SandboxBuilds {
       }
     }
     seen.keySet().retainAll(present);
-    Set<String> livePods = new HashSet<>();
-    for (HasMetadata p : pods) {
-      livePods.add(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName());
-    }
-    logs.keySet().retainAll(livePods);
   }
 
   private void finish(Job job, Instant now) {

@@ -73,12 +73,17 @@ public final class SandboxRegistry implements AutoCloseable {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
             forgetRequests();
+            MockResponse response;
             try {
-              return SandboxRegistry.this.dispatch(request);
+              response = SandboxRegistry.this.dispatch(request);
             } catch (RuntimeException e) {
               log.warn("Sandbox registry failed on {}: {}", request.getRequestLine(), e.toString());
-              return error(500, "UNKNOWN", "sandbox registry failure");
+              response = error(500, "UNKNOWN", "sandbox registry failure");
             }
+            // A HEAD answer has headers only: body bytes would corrupt the kept-alive connection.
+            return "HEAD".equals(request.getMethod())
+                ? response.newBuilder().removeHeader("Content-Type").body("").build()
+                : response;
           }
         });
   }
