@@ -3,6 +3,7 @@ package io.ephemera.worker.sandbox;
 import io.ephemera.sandbox.SandboxCluster;
 import io.ephemera.sandbox.SandboxEc2;
 import io.ephemera.sandbox.SandboxGitLab;
+import io.ephemera.sandbox.SandboxRegistry;
 import io.swagger.v3.oas.annotations.Hidden;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,14 +21,17 @@ class SandboxInventoryController {
   private final ObjectProvider<SandboxCluster> cluster;
   private final ObjectProvider<SandboxGitLab> gitlab;
   private final ObjectProvider<SandboxEc2> ec2;
+  private final ObjectProvider<SandboxRegistry> registry;
 
   SandboxInventoryController(
       ObjectProvider<SandboxCluster> cluster,
       ObjectProvider<SandboxGitLab> gitlab,
-      ObjectProvider<SandboxEc2> ec2) {
+      ObjectProvider<SandboxEc2> ec2,
+      ObjectProvider<SandboxRegistry> registry) {
     this.cluster = cluster;
     this.gitlab = gitlab;
     this.ec2 = ec2;
+    this.registry = registry;
   }
 
   @GetMapping("/sandbox/inventory")
@@ -35,7 +39,8 @@ class SandboxInventoryController {
     SandboxCluster c = cluster.getIfAvailable();
     SandboxGitLab g = gitlab.getIfAvailable();
     SandboxEc2 e = ec2.getIfAvailable();
-    if (c == null && g == null && e == null) {
+    SandboxRegistry r = registry.getIfAvailable();
+    if (c == null && g == null && e == null && r == null) {
       ProblemDetail p =
           ProblemDetail.forStatusAndDetail(
               HttpStatus.NOT_FOUND, "No sandbox is active: Ephemera is using real endpoints.");
@@ -46,6 +51,7 @@ class SandboxInventoryController {
     Map<String, Object> body = new LinkedHashMap<>();
     if (c != null) {
       body.put("namespaces", c.inventory());
+      body.put("builds", c.builds());
     }
     if (g != null) {
       body.put("runners", g.inventory());
@@ -53,6 +59,9 @@ class SandboxInventoryController {
     }
     if (e != null) {
       body.put("instances", e.inventory().instances());
+    }
+    if (r != null) {
+      body.put("images", r.inventory());
     }
     return ResponseEntity.ok(body);
   }
