@@ -1,7 +1,9 @@
 package io.ephemera.sandbox;
 
+import io.ephemera.common.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -10,6 +12,8 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,9 +24,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.logging.Level;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * else. It is Fabric8's mock API server in CRUD mode on loopback, so the real {@code
  * KubernetesActivitiesImpl} talks real HTTP to it, plus a small controller thread doing what a
  * cluster's controllers would (see {@link SandboxController}): Deployments report a finished
- * rollout after {@code rolloutDelay}, and a deleted namespace takes its objects with it.
+ * rollout after {@code rolloutDelay}, build Jobs finish after {@code buildDelay} with a simulated
+ * pod and log (served at the pod's {@code /log}, honouring {@code tailLines}), and a deleted
+ * namespace takes its objects with it.
  *
  * <p>What it is not: nothing runs (no kubelet, no images pulled, no pods), no admission, no RBAC,
  * no server-side apply, no garbage collection by owner reference, state in memory only and lost on
@@ -52,9 +62,11 @@ public final class SandboxCluster implements AutoCloseable {
   private final KubernetesMockServer server;
   private final KubernetesClient client;
   private final SandboxController controller;
+  private final SandboxBuilds builds;
+  private final Map<String, String> podLogs = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private SandboxCluster(Duration rolloutDelay) {
+  private SandboxCluster(Duration rolloutDelay, Duration buildDelay) {
     MOCK_WEB_SERVER_LOG.setLevel(Level.WARNING);
     // Plain HTTP on loopback: nothing leaves the machine, and no self-signed certificate to trust.
     Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
@@ -63,13 +75,16 @@ public final class SandboxCluster implements AutoCloseable {
             new Context(Serialization.jsonMapper()),
             new MockWebServer(),
             expectations,
-            // Mixed: CRUD for objects, and the server's own canned answers for / and /version.
-            new KubernetesMixedDispatcher(expectations),
+            // Mixed: CRUD for objects, and the server's own canned answers for / and /version;
+            // pod logs, which CRUD does not serve, from what the build simulation wrote.
+            new PodLogDispatcher(expectations, podLogs),
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
+    builds = new SandboxBuilds(client, buildDelay, Clock.systemUTC(), podLogs);
     controller =
-        new SandboxController(client, rolloutDelay, Clock.systemUTC(), this::forgetRequests);
+        new SandboxController(
+            client, rolloutDelay, Clock.systemUTC(), this::forgetRequests, builds);
   }
 
   /**
@@ -78,19 +93,32 @@ public final class SandboxCluster implements AutoCloseable {
    * @param rolloutDelay how long a Deployment takes to "roll out" after its template last changed
    */
   public static SandboxCluster start(Duration rolloutDelay) {
+    return start(rolloutDelay, Duration.ofSeconds(1));
+  }
+
+  /**
+   * Starts the sandbox and its controller.
+   *
+   * @param rolloutDelay how long a Deployment takes to "roll out" after its template last changed
+   * @param buildDelay how long a Job takes to "run"; zero finishes it at the controller's next pass
+   */
+  public static SandboxCluster start(Duration rolloutDelay, Duration buildDelay) {
     Objects.requireNonNull(rolloutDelay, "rolloutDelay");
-    if (rolloutDelay.isNegative()) {
-      throw new IllegalArgumentException("rolloutDelay must not be negative");
+    Objects.requireNonNull(buildDelay, "buildDelay");
+    if (rolloutDelay.isNegative() || buildDelay.isNegative()) {
+      throw new IllegalArgumentException("rolloutDelay and buildDelay must not be negative");
     }
-    SandboxCluster cluster = new SandboxCluster(rolloutDelay);
+    SandboxCluster cluster = new SandboxCluster(rolloutDelay, buildDelay);
     cluster.controller.start();
     log.info(
         "Kubernetes SANDBOX at {}: an in-memory stand-in (Fabric8 mock API server), not a cluster."
-            + " Nothing runs in it, Deployments report ready after {}, and everything is lost on"
-            + " restart. For a real cluster set ephemera.kubernetes.sandbox=false with a kubeconfig"
-            + " or an in-cluster ServiceAccount.",
+            + " Nothing runs in it, Deployments report ready after {}, build Jobs finish after {}"
+            + " without building anything, and everything is lost on restart. For a real cluster"
+            + " set ephemera.kubernetes.sandbox=false with a kubeconfig or an in-cluster"
+            + " ServiceAccount.",
         cluster.url(),
-        rolloutDelay);
+        rolloutDelay,
+        buildDelay);
     return cluster;
   }
 
@@ -103,6 +131,70 @@ public final class SandboxCluster implements AutoCloseable {
   public String url() {
     return server.url("/");
   }
+
+  /**
+   * Build Jobs matching {@code predicate} fail (exit code 1, a log saying so) instead of
+   * succeeding; {@code null} lets every build succeed again.
+   */
+  public void failBuilds(Predicate<Job> predicate) {
+    builds.failBuilds(predicate);
+  }
+
+  /** Build Jobs of commit {@code sha} (their {@code ephemera.io/sha} label) fail. */
+  public void failBuildsOf(String sha) {
+    failBuilds(
+        j ->
+            j.getMetadata().getLabels() != null
+                && sha.equals(j.getMetadata().getLabels().get(Labels.SHA)));
+  }
+
+  /** A successful build Job's {@code --destination} is recorded as pushed in {@code registry}. */
+  public void pushBuildsTo(SandboxRegistry registry) {
+    builds.onPushed(registry == null ? null : registry::push);
+  }
+
+  /** Every Job labelled {@code ephemera.io/kind=build}, sorted, for the inventory. */
+  public List<BuildEntry> builds() {
+    List<BuildEntry> entries = new ArrayList<>();
+    for (Job j :
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inAnyNamespace()
+            .withLabel(Labels.KIND, "build")
+            .list()
+            .getItems()) {
+      Map<String, String> labels = labels(j);
+      entries.add(
+          new BuildEntry(
+              j.getMetadata().getNamespace(),
+              j.getMetadata().getName(),
+              labels.get(Labels.SHA),
+              SandboxBuilds.destination(j),
+              state(j)));
+    }
+    entries.sort(Comparator.comparing(BuildEntry::namespace).thenComparing(BuildEntry::name));
+    return List.copyOf(entries);
+  }
+
+  private static String state(Job j) {
+    if (j.getStatus() != null && j.getStatus().getConditions() != null) {
+      for (var c : j.getStatus().getConditions()) {
+        if ("True".equals(c.getStatus()) && "Complete".equals(c.getType())) {
+          return "succeeded";
+        }
+        if ("True".equals(c.getStatus()) && "Failed".equals(c.getType())) {
+          return "failed";
+        }
+      }
+    }
+    return "running";
+  }
+
+  /** A build Job: where, which commit, what it pushes, and {@code running|succeeded|failed}. */
+  public record BuildEntry(
+      String namespace, String name, String sha, String destination, String state) {}
 
   /** Every namespace, sorted by name, with the objects it holds of the kinds the sandbox knows. */
   public List<NamespaceEntry> inventory() {
@@ -153,6 +245,67 @@ public final class SandboxCluster implements AutoCloseable {
   private static Map<String, String> labels(HasMetadata o) {
     Map<String, String> labels = o.getMetadata().getLabels();
     return labels == null ? Map.of() : Map.copyOf(labels);
+  }
+
+  /**
+   * The mixed dispatcher, plus {@code GET /api/v1/namespaces/<ns>/pods/<pod>/log}, which Fabric8's
+   * CRUD mode does not serve, answered from the simulated logs with {@code tailLines} applied.
+   */
+  private static final class PodLogDispatcher extends KubernetesMixedDispatcher {
+    private static final Pattern LOG =
+        Pattern.compile("/api/v1/namespaces/([^/]+)/pods/([^/?]+)/log(?:\\?(.*))?");
+    private final Map<String, String> logs;
+
+    PodLogDispatcher(
+        Map<ServerRequest, Queue<ServerResponse>> expectations, Map<String, String> logs) {
+      super(expectations);
+      this.logs = logs;
+    }
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      Matcher m = LOG.matcher(request.getPath());
+      if (!"GET".equals(request.getMethod()) || !m.matches()) {
+        return super.dispatch(request);
+      }
+      String text = logs.get(m.group(1) + "/" + m.group(2));
+      if (text == null) {
+        return new MockResponse()
+            .setResponseCode(404)
+            .setHeader("Content-Type", "application/json")
+            .setBody(
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                    + "\"reason\":\"NotFound\",\"code\":404,\"message\":\"pods \\\""
+                    + m.group(2)
+                    + "\\\" not found\"}");
+      }
+      Integer tail = tailLines(m.group(3));
+      if (tail != null) {
+        List<String> lines = text.lines().toList();
+        text =
+            String.join("\n", lines.subList(Math.max(0, lines.size() - tail), lines.size())) + "\n";
+      }
+      return new MockResponse()
+          .setResponseCode(200)
+          .setHeader("Content-Type", "text/plain")
+          .setBody(text);
+    }
+
+    private static Integer tailLines(String query) {
+      if (query == null) {
+        return null;
+      }
+      for (String p : query.split("&")) {
+        if (p.startsWith("tailLines=")) {
+          try {
+            return Math.max(0, Integer.parseInt(p.substring("tailLines=".length())));
+          } catch (NumberFormatException e) {
+            return null;
+          }
+        }
+      }
+      return null;
+    }
   }
 
   /** A namespace of the sandbox and the objects in it, sorted by kind and name. */

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  *       have stayed unchanged for {@code rolloutDelay} gets a finished rollout written to its
  *       status. Changing the template (a new sha) restarts the delay.
  *   <li>Namespace controller: objects of a namespace that is gone or terminating are deleted.
+ *   <li>Job controller and kubelet for builds: see {@link SandboxBuilds}.
  * </ul>
  *
  * One daemon thread; a failing pass is logged and the next one runs anyway.
@@ -45,6 +47,7 @@ final class SandboxController implements AutoCloseable {
   private final Duration rolloutDelay;
   private final Clock clock;
   private final Runnable afterPass;
+  private final SandboxBuilds builds;
   private final ScheduledExecutorService executor;
 
   /**
@@ -58,8 +61,13 @@ final class SandboxController implements AutoCloseable {
   private record Seen(String fingerprint, Instant since) {}
 
   SandboxController(
-      KubernetesClient client, Duration rolloutDelay, Clock clock, Runnable afterPass) {
+      KubernetesClient client,
+      Duration rolloutDelay,
+      Clock clock,
+      Runnable afterPass,
+      SandboxBuilds builds) {
     this.client = client;
+    this.builds = builds;
     this.rolloutDelay = rolloutDelay;
     this.clock = clock;
     this.afterPass = afterPass;
@@ -151,6 +159,13 @@ final class SandboxController implements AutoCloseable {
       }
     }
     rollOut(deployments);
+    List<Job> jobs = new ArrayList<>();
+    for (HasMetadata o : objects.get(SandboxKinds.JOBS)) {
+      if (o instanceof Job j && live.contains(j.getMetadata().getNamespace())) {
+        jobs.add(j);
+      }
+    }
+    builds.reconcile(jobs, objects.get(SandboxKinds.PODS));
   }
 
   private void rollOut(List<Deployment> deployments) {

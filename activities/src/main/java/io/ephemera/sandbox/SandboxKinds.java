@@ -37,6 +37,8 @@ final class SandboxKinds {
   }
 
   static final Kind<Deployment> DEPLOYMENTS = new Kind<>(Deployment.class);
+  static final Kind<Job> JOBS = new Kind<>(Job.class);
+  static final Kind<Pod> PODS = new Kind<>(Pod.class);
 
   static final List<Kind<?>> ALL =
       List.of(
@@ -46,10 +48,10 @@ final class SandboxKinds {
           new Kind<>(ResourceQuota.class),
           new Kind<>(LimitRange.class),
           new Kind<>(NetworkPolicy.class),
-          new Kind<>(Pod.class),
+          PODS,
           new Kind<>(Secret.class),
           new Kind<>(ConfigMap.class),
-          new Kind<>(Job.class));
+          JOBS);
 
   private SandboxKinds() {}
 }

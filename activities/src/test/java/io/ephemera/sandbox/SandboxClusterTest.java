@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -200,7 +201,12 @@ class SandboxClusterTest {
     try (KubernetesClient broken = new KubernetesClientBuilder().withConfig(unreachable).build();
         SandboxController controller =
             new SandboxController(
-                broken, ROLLOUT_DELAY, Clock.systemUTC(), passes::incrementAndGet)) {
+                broken,
+                ROLLOUT_DELAY,
+                Clock.systemUTC(),
+                passes::incrementAndGet,
+                new SandboxBuilds(
+                    broken, Duration.ZERO, Clock.systemUTC(), new ConcurrentHashMap<>()))) {
       controller.start();
 
       eventually(() -> assertThat(passes.get()).isGreaterThanOrEqualTo(3));

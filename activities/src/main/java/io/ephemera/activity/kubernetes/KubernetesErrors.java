@@ -14,7 +14,7 @@ import java.util.Locale;
  * Kubernetes errors a retry can cure. Messages name the operation, kind and namespace, never a
  * credential (the client's own messages hold none).
  */
-final class KubernetesErrors {
+public final class KubernetesErrors {
   private static final int MAX_SERVER_MESSAGE = 300;
 
   private KubernetesErrors() {}
@@ -25,7 +25,7 @@ final class KubernetesErrors {
    * @param name the object's name
    * @param namespace its namespace, {@code null} for cluster-scoped kinds
    */
-  static ApplicationFailure translate(
+  public static ApplicationFailure translate(
       KubernetesClientException e,
       List<String> verbs,
       Class<? extends HasMetadata> type,

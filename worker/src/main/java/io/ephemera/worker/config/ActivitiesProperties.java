@@ -42,6 +42,12 @@ public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, O
           // A lease left unrevoked is a live credential: retry until Vault answers (typed
           // refusals such as VaultForbidden still stop it).
           Map.entry("CredentialsRevoke", Options.unlimited()),
+          // Above the build wait budget (5 minutes), heartbeating every poll. Unlimited attempts:
+          // each BuildPending re-attaches to the same Job, whose active deadline ends the build.
+          Map.entry(
+              "BuildBuild",
+              new Options(Duration.ofMinutes(10), Duration.ofSeconds(30), null, null, null, 0)),
+          Map.entry("BuildDeleteBuild", Options.unlimited()),
           // Polls: a failed poll is simply tried at the next one, and a slow one would delay the
           // runner's reaction to signals.
           Map.entry(

@@ -23,8 +23,9 @@ import org.springframework.core.env.MapPropertySource;
  *   <li>Without a target, the {@code local} profile gets an in-JVM Temporal server; any other
  *       profile fails with a message naming the property.
  *   <li>The sandbox cluster is refused outside {@code local}; so is a missing GitLab URL (the local
- *       profile gets the sandbox GitLab, and the sandbox EC2 unless a region is set), and a missing
- *       Vault address in a worker (the local profile gets the sandbox Vault).
+ *       profile gets the sandbox GitLab, the sandbox EC2 unless a region is set, and the sandbox
+ *       registry, named by {@code ephemera.review.registry}, unless a registry is set), and a
+ *       missing Vault address in a worker (the local profile gets the sandbox Vault).
  *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
  *       fail when the api role is on.
  * </ul>
@@ -41,6 +42,8 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
   static final String GITLAB_SANDBOX = "ephemera.gitlab.sandbox";
   static final String EC2_SANDBOX = "ephemera.runners.ec2.sandbox";
   static final String VAULT_SANDBOX = "ephemera.vault.sandbox";
+  static final String REGISTRY_SANDBOX = "ephemera.sandbox.registry.enabled";
+  static final String REGISTRY_SANDBOX_PORT = "ephemera.sandbox.registry.port";
 
   @Override
   public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
@@ -93,6 +96,15 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
         !isBlank(env.getProperty("ephemera.runners.ec2.region"))
             || !isBlank(env.getProperty("ephemera.runners.ec2.endpoint-override"));
     derived.put(EC2_SANDBOX, Boolean.toString(local && !ec2Configured));
+    // In local, a sandbox registry stands in unless one is configured. Its port is chosen here:
+    // ephemera.review.registry names it, and is bound before any bean could start it.
+    boolean registrySandbox = local && isBlank(env.getProperty("ephemera.review.registry"));
+    derived.put(REGISTRY_SANDBOX, Boolean.toString(registrySandbox));
+    if (registrySandbox) {
+      int registryPort = freeLoopbackPort();
+      derived.put(REGISTRY_SANDBOX_PORT, registryPort);
+      derived.put("ephemera.review.registry", "127.0.0.1:" + registryPort);
+    }
 
     // Only workers issue credentials; an api-only process never talks to Vault.
     boolean vaultConfigured = !isBlank(env.getProperty("ephemera.vault.address"));
@@ -137,7 +149,7 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {
-      throw new IllegalStateException("no free loopback port for the embedded Temporal server", e);
+      throw new IllegalStateException("no free loopback port for an in-process stand-in", e);
     }
   }
 

@@ -29,7 +29,10 @@ class KubernetesConfiguration {
       Duration rolloutDelay =
           env.getProperty(
               "ephemera.sandbox.kubernetes.rollout-delay", Duration.class, Duration.ofSeconds(2));
-      return SandboxCluster.start(rolloutDelay);
+      Duration buildDelay =
+          env.getProperty(
+              "ephemera.sandbox.kubernetes.build-delay", Duration.class, Duration.ofSeconds(1));
+      return SandboxCluster.start(rolloutDelay, buildDelay);
     }
 
     @Bean

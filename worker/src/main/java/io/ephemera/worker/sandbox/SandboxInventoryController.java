@@ -3,6 +3,7 @@ package io.ephemera.worker.sandbox;
 import io.ephemera.sandbox.SandboxCluster;
 import io.ephemera.sandbox.SandboxEc2;
 import io.ephemera.sandbox.SandboxGitLab;
+import io.ephemera.sandbox.SandboxRegistry;
 import io.ephemera.sandbox.SandboxVault;
 import io.swagger.v3.oas.annotations.Hidden;
 import java.util.LinkedHashMap;
@@ -22,16 +23,19 @@ class SandboxInventoryController {
   private final ObjectProvider<SandboxGitLab> gitlab;
   private final ObjectProvider<SandboxEc2> ec2;
   private final ObjectProvider<SandboxVault> vault;
+  private final ObjectProvider<SandboxRegistry> registry;
 
   SandboxInventoryController(
       ObjectProvider<SandboxCluster> cluster,
       ObjectProvider<SandboxGitLab> gitlab,
       ObjectProvider<SandboxEc2> ec2,
-      ObjectProvider<SandboxVault> vault) {
+      ObjectProvider<SandboxVault> vault,
+      ObjectProvider<SandboxRegistry> registry) {
     this.cluster = cluster;
     this.gitlab = gitlab;
     this.ec2 = ec2;
     this.vault = vault;
+    this.registry = registry;
   }
 
   @GetMapping("/sandbox/inventory")
@@ -40,7 +44,8 @@ class SandboxInventoryController {
     SandboxGitLab g = gitlab.getIfAvailable();
     SandboxEc2 e = ec2.getIfAvailable();
     SandboxVault v = vault.getIfAvailable();
-    if (c == null && g == null && e == null && v == null) {
+    SandboxRegistry r = registry.getIfAvailable();
+    if (c == null && g == null && e == null && v == null && r == null) {
       ProblemDetail p =
           ProblemDetail.forStatusAndDetail(
               HttpStatus.NOT_FOUND, "No sandbox is active: Ephemera is using real endpoints.");
@@ -51,6 +56,7 @@ class SandboxInventoryController {
     Map<String, Object> body = new LinkedHashMap<>();
     if (c != null) {
       body.put("namespaces", c.inventory());
+      body.put("builds", c.builds());
     }
     if (g != null) {
       body.put("runners", g.inventory());
@@ -62,6 +68,9 @@ class SandboxInventoryController {
     if (v != null) {
       // Lease ids, paths and states only: never a value.
       body.put("leases", v.leases());
+    }
+    if (r != null) {
+      body.put("images", r.inventory());
     }
     return ResponseEntity.ok(body);
   }

@@ -194,6 +194,29 @@ class EphemeraEnvironmentPostProcessorTest {
   }
 
   @Test
+  void localWithoutARegistryGetsTheSandboxRegistryAsTheReviewRegistry() {
+    MockEnvironment env = local();
+    process(env);
+    assertThat(env.getProperty("ephemera.sandbox.registry.enabled")).isEqualTo("true");
+    int port = env.getRequiredProperty("ephemera.sandbox.registry.port", Integer.class);
+    assertThat(port).isPositive();
+    assertThat(env.getProperty("ephemera.review.registry")).isEqualTo("127.0.0.1:" + port);
+  }
+
+  @Test
+  void aConfiguredRegistryIsUsedEvenInLocalAndNeverSandboxedElsewhere() {
+    MockEnvironment env = local().withProperty("ephemera.review.registry", "registry.example.test");
+    process(env);
+    assertThat(env.getProperty("ephemera.sandbox.registry.enabled")).isEqualTo("false");
+    assertThat(env.getProperty("ephemera.review.registry")).isEqualTo("registry.example.test");
+
+    MockEnvironment prod = production().withProperty("ephemera.temporal.target", "temporal:7233");
+    process(prod);
+    assertThat(prod.getProperty("ephemera.sandbox.registry.enabled")).isEqualTo("false");
+    assertThat(prod.getProperty("ephemera.review.registry")).isNull();
+  }
+
+  @Test
   void localGeneratesAnApiTokenWhenNoneIsSet() {
     MockEnvironment env = local();
     process(env);
