@@ -54,6 +54,19 @@ public final class AesGcmPayloadCodec implements PayloadCodec {
   AesGcmPayloadCodec(CodecKeyRing keys, SecureRandom random) {
     this.keys = Objects.requireNonNull(keys, "keys");
     this.random = Objects.requireNonNull(random, "random");
+    selfTest();
+  }
+
+  /**
+   * One round trip now, at construction: proves the JVM has AES-GCM, and loads the crypto provider
+   * and seeds the random source outside workflow code, where a first use taking over a second would
+   * trip the SDK's deadlock detector.
+   */
+  private void selfTest() {
+    Payload probe = Payload.newBuilder().setData(ByteString.copyFromUtf8("self-test")).build();
+    if (!probe.equals(decrypt(encrypt(probe)))) {
+      throw new IllegalStateException("AES-GCM self-test failed: decrypt(encrypt(x)) != x");
+    }
   }
 
   public CodecKeyRing keys() {
