@@ -39,7 +39,7 @@ import org.springframework.context.annotation.Configuration;
  * stay short and the shared parts cannot drift apart:
  *
  * <ul>
- *   <li>the {@value #BEARER} security scheme, required by every operation under {@value
+ *   <li>the {@value #BEARER} security scheme, required by every operation under {@link
  *       #BEARER_PATHS} (the paths {@code BearerTokenInterceptor} guards) and by no other;
  *   <li>a {@code 401} on those operations, and a {@code 500} on every operation;
  *   <li>{@code application/problem+json} content, with the {@value #PROBLEM} schema, on every 4xx
@@ -52,8 +52,8 @@ public class OpenApiConfiguration {
   /** Name of the bearer security scheme in the document. */
   public static final String BEARER = "bearer";
 
-  /** Path prefix of the operations that need the bearer token. */
-  static final String BEARER_PATHS = "/api/";
+  /** Path prefixes of the operations that need the bearer token (see ApiWebConfiguration). */
+  static final List<String> BEARER_PATHS = List.of("/api/", "/codec/");
 
   /** Name of the RFC 9457 problem schema in the document. */
   public static final String PROBLEM = "Problem";
@@ -71,6 +71,8 @@ public class OpenApiConfiguration {
       authenticated by the webhook's secret token (`X-Gitlab-Token`), not by a bearer token.
       * `/api/v1/review-apps` and `/api/v1/runners` read and stop what the workflows own; every \
       call needs `Authorization: Bearer <token>` (one of `ephemera.api.tokens`).
+      * `POST /codec/decode` and `POST /codec/encode` are a Temporal codec server for the Temporal \
+      UI and CLI (payload encryption, `ephemera.codec.*`); same bearer token.
 
       Every error is RFC 9457 `application/problem+json`; clients branch on its `type`, a stable \
       URI under `%s`.
@@ -116,7 +118,7 @@ public class OpenApiConfiguration {
       responses = new ApiResponses();
       operation.setResponses(responses);
     }
-    if (path.startsWith(BEARER_PATHS)) {
+    if (BEARER_PATHS.stream().anyMatch(path::startsWith)) {
       operation.setSecurity(List.of(new SecurityRequirement().addList(BEARER)));
       responses.putIfAbsent(
           "401",

@@ -3,14 +3,31 @@ package io.ephemera.apitest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Map;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-/** GitLab payloads from {@code src/test/resources/gitlab/}, adjustable per test. */
+/**
+ * GitLab payloads from {@code src/test/resources/gitlab/}, adjustable per test; the codec
+ * endpoint's test key and origin.
+ */
 public final class Fixtures {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
+  /** The codec endpoint's key in tests: 32 bytes of 0x2A, id {@value #CODEC_KEY_ID}. */
+  public static final String CODEC_KEY_ID = "test-2026-01";
+
+  /** The one Temporal UI origin the test application allows to call {@code /codec/**}. */
+  public static final String CODEC_UI_ORIGIN = "https://temporal-ui.example.com";
+
   private Fixtures() {}
+
+  public static Map<String, byte[]> codecKeys() {
+    byte[] key = new byte[32];
+    Arrays.fill(key, (byte) 0x2A);
+    return Map.of(CODEC_KEY_ID, key);
+  }
 
   public static byte[] bytes(String name) {
     try (InputStream in = Fixtures.class.getResourceAsStream("/gitlab/" + name)) {

@@ -6,11 +6,16 @@ import io.ephemera.api.error.ProblemType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpHeaders;
+import org.springframework.web.cors.PreFlightRequestHandler;
 import org.springframework.web.servlet.HandlerInterceptor;
 
 /**
- * Guards {@code /api/**} with {@code Authorization: Bearer <token>} (RFC 6750). A refusal is thrown
- * as an {@link ApiException}, so it reaches the client as problem+json like every other error.
+ * Guards {@code /api/**} and {@code /codec/**} with {@code Authorization: Bearer <token>} (RFC
+ * 6750). A refusal is thrown as an {@link ApiException}, so it reaches the client as problem+json
+ * like every other error.
+ *
+ * <p>A CORS preflight passes: browsers never send credentials on one, Spring's CORS check (which
+ * runs first) has already accepted or refused its origin, and it reaches no controller.
  */
 class BearerTokenInterceptor implements HandlerInterceptor {
   private static final String SCHEME = "Bearer ";
@@ -24,6 +29,9 @@ class BearerTokenInterceptor implements HandlerInterceptor {
   @Override
   public boolean preHandle(
       HttpServletRequest request, HttpServletResponse response, Object handler) {
+    if (handler instanceof PreFlightRequestHandler) {
+      return true;
+    }
     if (tokens.isEmpty()) {
       throw unauthorized(
           "No API token is configured (ephemera.api.tokens), so every request is refused.");

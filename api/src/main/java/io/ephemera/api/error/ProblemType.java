@@ -16,6 +16,12 @@ public enum ProblemType {
   UPDATE_REJECTED("update-rejected", "Update rejected", HttpStatus.BAD_REQUEST),
   BAD_REQUEST("bad-request", "Bad request", HttpStatus.BAD_REQUEST),
   NOT_FOUND("not-found", "Not found", HttpStatus.NOT_FOUND),
+  /** {@code /codec/**} while {@code ephemera.codec.enabled} is false: there is nothing to serve. */
+  CODEC_DISABLED("codec-disabled", "Codec disabled", HttpStatus.NOT_FOUND),
+  /** An encrypted payload the codec cannot read: unknown key id, or failed authentication. */
+  PAYLOAD_CODEC_FAILED("payload-codec-failed", "Payload codec failed", HttpStatus.BAD_REQUEST),
+  /** A cross-origin request from an origin not in {@code ephemera.codec.cors-origins}. */
+  ORIGIN_NOT_ALLOWED("origin-not-allowed", "Origin not allowed", HttpStatus.FORBIDDEN),
   METHOD_NOT_ALLOWED("method-not-allowed", "Method not allowed", HttpStatus.METHOD_NOT_ALLOWED),
   NOT_ACCEPTABLE("not-acceptable", "Not acceptable", HttpStatus.NOT_ACCEPTABLE),
   UNSUPPORTED_MEDIA_TYPE(

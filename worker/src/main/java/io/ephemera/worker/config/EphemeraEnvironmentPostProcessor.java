@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
@@ -28,6 +30,8 @@ import org.springframework.core.env.MapPropertySource;
  *       missing Vault address in a worker (the local profile gets the sandbox Vault).
  *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
  *       fail when the api role is on.
+ *   <li>Payload encryption ({@code ephemera.codec.enabled}) is on by default outside {@code local}
+ *       and off in it; on without any key is refused in every profile.
  * </ul>
  *
  * Runs here rather than in a bean because the Temporal starter reads its target while the context
@@ -44,6 +48,7 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
   static final String VAULT_SANDBOX = "ephemera.vault.sandbox";
   static final String REGISTRY_SANDBOX = "ephemera.sandbox.registry.enabled";
   static final String REGISTRY_SANDBOX_PORT = "ephemera.sandbox.registry.port";
+  static final String CODEC_ENABLED = "ephemera.codec.enabled";
 
   @Override
   public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
@@ -132,7 +137,37 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
           "ephemera.gitlab.webhook-token is not set: every GitLab delivery would be refused. Set"
               + " it to the secret token of the GitLab webhook.");
     }
+    derived.put(CODEC_ENABLED, Boolean.toString(codecEnabled(env, local)));
     env.getPropertySources().addFirst(new MapPropertySource(SOURCE_NAME, derived));
+  }
+
+  /**
+   * On by default outside {@code local}: histories in a shared Temporal cluster must not be
+   * readable by whoever reads the cluster. Off in {@code local}, where the embedded server lives in
+   * this process and plain payloads make the UI and tests easy to read, unless asked for.
+   */
+  private static boolean codecEnabled(ConfigurableEnvironment env, boolean local) {
+    boolean enabled = env.getProperty(CODEC_ENABLED, Boolean.class, !local);
+    if (!enabled) {
+      return false;
+    }
+    Binder binder = Binder.get(env);
+    boolean keys =
+        !binder
+            .bind("ephemera.codec.keys", Bindable.mapOf(String.class, String.class))
+            .orElse(Map.of())
+            .isEmpty();
+    boolean vault = !isBlank(env.getProperty("ephemera.codec.keys-from-vault"));
+    if (!keys && !vault) {
+      throw new MissingConfigurationException(
+          "ephemera.codec.enabled is "
+              + (local ? "true" : "true (the default outside the 'local' profile)")
+              + " but no key is configured: set ephemera.codec.keys.<id> to the base64 of 32"
+              + " random bytes (openssl rand -base64 32) and ephemera.codec.key-id to <id>, or"
+              + " ephemera.codec.keys-from-vault to a Vault KV path. Turning encryption off"
+              + " (ephemera.codec.enabled=false) leaves workflow payloads readable in Temporal.");
+    }
+    return true;
   }
 
   private static boolean isBlank(String s) {

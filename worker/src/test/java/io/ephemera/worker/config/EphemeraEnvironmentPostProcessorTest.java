@@ -12,6 +12,10 @@ class EphemeraEnvironmentPostProcessorTest {
   private final EphemeraEnvironmentPostProcessor processor = new EphemeraEnvironmentPostProcessor();
 
   private static MockEnvironment production() {
+    return productionWithoutCodecKeys().withProperty("ephemera.codec.keys.k1", KEY);
+  }
+
+  private static MockEnvironment productionWithoutCodecKeys() {
     return new MockEnvironment()
         .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
         .withProperty("ephemera.gitlab.token", "glpat-test")
@@ -19,6 +23,9 @@ class EphemeraEnvironmentPostProcessorTest {
         .withProperty("ephemera.api.tokens", "api-secret")
         .withProperty("ephemera.vault.address", "https://vault.example.test:8200");
   }
+
+  /** 32 bytes, base64: a valid AES-256 key for the codec settings. */
+  private static final String KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
   private static MockEnvironment local() {
     MockEnvironment env = new MockEnvironment();
@@ -113,7 +120,8 @@ class EphemeraEnvironmentPostProcessorTest {
             .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
             .withProperty("ephemera.gitlab.token", "glpat-test")
             .withProperty("ephemera.vault.address", "https://vault.example.test:8200")
-            .withProperty("ephemera.temporal.target", "temporal:7233");
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.codec.keys.k1", KEY);
     process(env);
     assertThat(env.getProperty("ephemera.api.tokens")).isNull();
   }
@@ -228,5 +236,59 @@ class EphemeraEnvironmentPostProcessorTest {
   void anUnknownRoleIsRefused() {
     MockEnvironment env = local().withProperty("ephemera.roles", "api,wroker");
     assertThatThrownBy(() -> process(env)).hasMessageContaining("wroker");
+  }
+
+  @Test
+  void outsideLocalPayloadEncryptionIsOnByDefault() {
+    MockEnvironment env = production().withProperty("ephemera.temporal.target", "temporal:7233");
+    process(env);
+    assertThat(env.getProperty("ephemera.codec.enabled")).isEqualTo("true");
+  }
+
+  @Test
+  void outsideLocalEncryptionWithoutKeysStopsStartUpSayingWhatToSet() {
+    MockEnvironment withoutKeys =
+        productionWithoutCodecKeys().withProperty("ephemera.temporal.target", "temporal:7233");
+    assertThatThrownBy(() -> process(withoutKeys))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.codec.enabled is true (the default outside the 'local'")
+        .hasMessageContaining("ephemera.codec.keys.<id>")
+        .hasMessageContaining("ephemera.codec.keys-from-vault");
+  }
+
+  @Test
+  void outsideLocalAVaultPathCountsAsKeysAndEncryptionCanBeTurnedOffExplicitly() {
+    MockEnvironment vault =
+        productionWithoutCodecKeys()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.codec.keys-from-vault", "secret/data/ephemera/codec");
+    process(vault);
+    assertThat(vault.getProperty("ephemera.codec.enabled")).isEqualTo("true");
+
+    MockEnvironment off =
+        productionWithoutCodecKeys()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.codec.enabled", "false");
+    process(off);
+    assertThat(off.getProperty("ephemera.codec.enabled")).isEqualTo("false");
+  }
+
+  @Test
+  void localLeavesEncryptionOffUnlessAskedAndThenNeedsKeysToo() {
+    MockEnvironment plain = local();
+    process(plain);
+    assertThat(plain.getProperty("ephemera.codec.enabled")).isEqualTo("false");
+
+    MockEnvironment asked = local().withProperty("ephemera.codec.enabled", "true");
+    assertThatThrownBy(() -> process(asked))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.codec.enabled is true but no key is configured");
+
+    MockEnvironment withKey =
+        local()
+            .withProperty("ephemera.codec.enabled", "true")
+            .withProperty("ephemera.codec.keys.k1", KEY);
+    process(withKey);
+    assertThat(withKey.getProperty("ephemera.codec.enabled")).isEqualTo("true");
   }
 }
