@@ -61,6 +61,7 @@ class OpenApiDocsTest {
             "GET /api/v1/runners",
             "GET /api/v1/runners/{projectId}/{jobId}",
             "POST /api/v1/runners/{projectId}/{jobId}/stop",
+            "GET /api/v1/reconciler",
             "POST /webhooks/gitlab");
   }
 
