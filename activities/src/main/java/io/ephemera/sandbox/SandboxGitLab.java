@@ -251,6 +251,11 @@ public final class SandboxGitLab implements AutoCloseable {
     log.warn("Sandbox GitLab answers 503 to everything for {}", duration);
   }
 
+  /** Ids of the projects the sandbox knows (seeded), ascending. */
+  public synchronized List<Long> projectIds() {
+    return List.copyOf(projects.keySet());
+  }
+
   /** Makes a project known with its path ({@code GET /projects/:id} answers it). */
   public synchronized void seedProject(long projectId, String pathWithNamespace) {
     if (pathWithNamespace == null || pathWithNamespace.isBlank()) {

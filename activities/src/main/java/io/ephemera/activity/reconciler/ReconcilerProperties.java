@@ -34,7 +34,7 @@ public record ReconcilerProperties(
     @DefaultValue("10m") Duration grace,
     @DefaultValue("false") boolean dryRun,
     @DefaultValue("500") int pageSize,
-    @DefaultValue("") List<Long> projects,
+    List<Long> projects,
     @DefaultValue("100") int passesPerRun,
     @DefaultValue("200") int maxReapsPerPass,
     @DefaultValue("2m") Duration reapTimeout,
@@ -44,7 +44,7 @@ public record ReconcilerProperties(
   static final int MAX_PAGE_SIZE = 1000;
 
   public ReconcilerProperties {
-    projects = projects == null ? List.of() : List.copyOf(projects);
+    projects = projects == null ? List.of() : projects;
     positive("interval", interval);
     positive("grace", grace);
     positive("reap-timeout", reapTimeout);
@@ -75,6 +75,7 @@ public record ReconcilerProperties(
                 + p);
       }
     }
+    projects = List.copyOf(projects);
   }
 
   private static void positive(String name, Duration d) {

@@ -88,12 +88,13 @@ public final class Repairs {
   private final GitLabListings gitlab;
   private final WorkflowClient client;
   private final Supplier<RouteLookup> routes;
-  private final List<Long> configuredProjects;
+  private final Supplier<? extends java.util.Collection<Long>> configuredProjects;
   private final boolean allowForks;
   private final Duration temporalTimeout;
 
   /**
    * @param routes the routing table, or a supplier of null when runners are not configured
+   * @param configuredProjects projects to repair besides those of open workflows, asked each pass
    * @param allowForks {@code ephemera.gitlab.allow-forks}: deploy merge requests from forks, as the
    *     webhook does
    */
@@ -101,13 +102,13 @@ public final class Repairs {
       GitLabListings gitlab,
       WorkflowClient client,
       Supplier<RouteLookup> routes,
-      List<Long> configuredProjects,
+      Supplier<? extends java.util.Collection<Long>> configuredProjects,
       boolean allowForks,
       Duration temporalTimeout) {
     this.gitlab = gitlab;
     this.client = client;
     this.routes = routes;
-    this.configuredProjects = List.copyOf(configuredProjects);
+    this.configuredProjects = configuredProjects;
     this.allowForks = allowForks;
     this.temporalTimeout = temporalTimeout;
   }
@@ -122,7 +123,7 @@ public final class Repairs {
     int perPage = Math.min(GITLAB_MAX_PAGE, request.pageSize());
 
     Map<Long, Set<Long>> runningReviewApps = new TreeMap<>();
-    Set<Long> projects = new TreeSet<>(configuredProjects);
+    Set<Long> projects = new TreeSet<>(configuredProjects.get());
     try {
       for (String id : openWorkflowIds(ReviewAppWorkflow.TYPE)) {
         Matcher m = REVIEW_APP_ID.matcher(id);
