@@ -12,6 +12,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.net.InetAddress;
@@ -66,6 +67,9 @@ public final class SandboxCluster implements AutoCloseable {
   private final Map<String, String> podLogs = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** While true, every API request is answered 500 (see {@link #failRequests}). */
+  private volatile boolean failing;
+
   private SandboxCluster(Duration rolloutDelay, Duration buildDelay) {
     MOCK_WEB_SERVER_LOG.setLevel(Level.WARNING);
     // Plain HTTP on loopback: nothing leaves the machine, and no self-signed certificate to trust.
@@ -76,8 +80,9 @@ public final class SandboxCluster implements AutoCloseable {
             new MockWebServer(),
             expectations,
             // Mixed: CRUD for objects, and the server's own canned answers for / and /version;
-            // pod logs, which CRUD does not serve, from what the build simulation wrote.
-            new PodLogDispatcher(expectations, podLogs),
+            // pod logs, which CRUD does not serve, from what the build simulation wrote; all
+            // behind the fault switch.
+            new Faulty(new PodLogDispatcher(expectations, podLogs)),
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
@@ -120,6 +125,16 @@ public final class SandboxCluster implements AutoCloseable {
         rolloutDelay,
         buildDelay);
     return cluster;
+  }
+
+  /**
+   * The fault switch: while on, the API server answers every request with 500, as an overloaded or
+   * broken control plane would (the objects stay as they were). For trying what Ephemera does then;
+   * the sandbox's own controller fails too while it is on.
+   */
+  public void failRequests(boolean on) {
+    failing = on;
+    log.warn("Sandbox cluster {}", on ? "answers 500 to every request" : "answers normally again");
   }
 
   /** A client for the sandbox, owned by it: closed with it. */
@@ -305,6 +320,33 @@ public final class SandboxCluster implements AutoCloseable {
         }
       }
       return null;
+    }
+  }
+
+  /** Answers 500 while the fault switch is on, else what the mock server answers. */
+  private final class Faulty extends Dispatcher {
+    private final Dispatcher delegate;
+
+    Faulty(Dispatcher delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public MockResponse dispatch(RecordedRequest request) {
+      if (failing) {
+        return new MockResponse()
+            .setResponseCode(500)
+            .setHeader("Content-Type", "application/json")
+            .setBody(
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                    + "\"message\":\"sandbox fault switch is on\",\"code\":500}");
+      }
+      return delegate.dispatch(request);
+    }
+
+    @Override
+    public void shutdown() {
+      delegate.shutdown();
     }
   }
 

@@ -92,6 +92,13 @@ public final class SandboxGitLab implements AutoCloseable {
   private static final Pattern PROJECT_JOB =
       Pattern.compile("/api/v4/projects/([0-9]+)/jobs/([0-9]+)");
   private static final Pattern RUNNER = Pattern.compile("/api/v4/runners/([0-9]+)");
+  private static final Pattern PROJECT = Pattern.compile("/api/v4/projects/([0-9]+)");
+  private static final Pattern MERGE_REQUESTS =
+      Pattern.compile("/api/v4/projects/([0-9]+)/merge_requests");
+  private static final Pattern MERGE_REQUEST =
+      Pattern.compile("/api/v4/projects/([0-9]+)/merge_requests/([0-9]+)");
+  private static final Pattern PROJECT_JOBS = Pattern.compile("/api/v4/projects/([0-9]+)/jobs");
+  private static final Set<String> MR_STATES = Set.of("opened", "closed", "merged", "locked");
   private static final Pattern RUNNER_JOBS = Pattern.compile("/api/v4/runners/([0-9]+)/jobs");
 
   private static final Pattern ENVIRONMENTS =
@@ -138,6 +145,9 @@ public final class SandboxGitLab implements AutoCloseable {
   // Guarded by this.
   private final TreeMap<Long, Runner> runners = new TreeMap<>();
   private final Map<JobKey, Job> jobs = new LinkedHashMap<>();
+  private final TreeMap<Long, String> projects = new TreeMap<>();
+  private final Map<JobKey, MergeRequest> mergeRequests = new LinkedHashMap<>();
+  private volatile Instant failingUntil = Instant.MIN;
   private long nextRunnerId = 1001;
   private final TreeMap<Long, Environment> environments = new TreeMap<>();
   private final TreeMap<Long, Deployment> deployments = new TreeMap<>();
@@ -232,6 +242,123 @@ public final class SandboxGitLab implements AutoCloseable {
         new Job(projectId, jobId, job.name(), status, job.tags(), runnerId, job.createdAt()));
   }
 
+  /**
+   * Makes GitLab answer every request with 503 for {@code duration} (zero heals at once), as a
+   * GitLab under maintenance or behind a failing proxy would: for trying what Ephemera does then.
+   */
+  public void failFor(java.time.Duration duration) {
+    failingUntil = clock.instant().plus(duration);
+    log.warn("Sandbox GitLab answers 503 to everything for {}", duration);
+  }
+
+  /** Ids of the projects the sandbox knows (seeded), ascending. */
+  public synchronized List<Long> projectIds() {
+    return List.copyOf(projects.keySet());
+  }
+
+  /** Makes a project known with its path ({@code GET /projects/:id} answers it). */
+  public synchronized void seedProject(long projectId, String pathWithNamespace) {
+    if (pathWithNamespace == null || pathWithNamespace.isBlank()) {
+      throw new IllegalArgumentException("project " + projectId + " needs a path");
+    }
+    projects.put(projectId, pathWithNamespace);
+  }
+
+  /**
+   * Makes an open merge request known (or replaces it), in a project seeded before. Nothing is
+   * delivered: as with a webhook GitLab failed to send, only the API knows.
+   */
+  public synchronized void seedMergeRequest(
+      long projectId, long iid, String sha, String sourceBranch, String title) {
+    if (!projects.containsKey(projectId)) {
+      throw new IllegalArgumentException("seed project " + projectId + " first");
+    }
+    if (sha == null || !sha.matches("[0-9a-f]{40}")) {
+      throw new IllegalArgumentException("merge request " + iid + ": sha must be 40 hex digits");
+    }
+    mergeRequests.put(
+        new JobKey(projectId, iid),
+        new MergeRequest(projectId, iid, sha, sourceBranch, title, "opened", clock.instant()));
+  }
+
+  /** Moves a merge request to {@code opened}, {@code closed}, {@code merged} or {@code locked}. */
+  public synchronized void setMergeRequestState(long projectId, long iid, String state) {
+    if (!MR_STATES.contains(state)) {
+      throw new IllegalArgumentException("not a merge request state: " + state);
+    }
+    MergeRequest mr = mergeRequests.get(new JobKey(projectId, iid));
+    if (mr == null) {
+      throw new IllegalArgumentException("no merge request !" + iid + " in project " + projectId);
+    }
+    mergeRequests.put(
+        mr.key(),
+        new MergeRequest(
+            projectId, iid, mr.sha(), mr.sourceBranch(), mr.title(), state, mr.createdAt()));
+  }
+
+  /**
+   * Seeds projects, open merge requests and pending jobs from a YAML or JSON file ({@code
+   * ephemera.sandbox.gitlab.seed}):
+   *
+   * <pre>
+   * projects:
+   *   - id: 4242
+   *     path: group/shop
+   *     merge-requests: [{iid: 7, sha: "da15...", source-branch: feature, title: Add cart}]
+   *     jobs: [{id: 1977, name: test, tags: [docker]}]
+   * </pre>
+   *
+   * A malformed file fails with a message naming what is wrong.
+   */
+  public void seed(java.nio.file.Path file) {
+    JsonNode root;
+    try {
+      root =
+          tools.jackson.dataformat.yaml.YAMLMapper.builder()
+              .build()
+              .readTree(java.nio.file.Files.readString(file));
+    } catch (IOException | JacksonException e) {
+      throw new IllegalArgumentException(
+          "ephemera.sandbox.gitlab.seed: cannot read " + file + ": " + e.getMessage(), e);
+    }
+    JsonNode list = root == null ? null : root.get("projects");
+    if (list == null || !list.isArray()) {
+      throw new IllegalArgumentException(
+          "ephemera.sandbox.gitlab.seed: " + file + " has no list 'projects'");
+    }
+    int mrs = 0;
+    int pending = 0;
+    for (JsonNode p : list) {
+      long id = p.path("id").asLong(0);
+      if (id <= 0) {
+        throw new IllegalArgumentException(
+            "ephemera.sandbox.gitlab.seed: every project needs a positive 'id'");
+      }
+      seedProject(id, p.path("path").asString(null));
+      for (JsonNode mr : p.path("merge-requests")) {
+        seedMergeRequest(
+            id,
+            mr.path("iid").asLong(),
+            mr.path("sha").asString(null),
+            mr.path("source-branch").asString("main"),
+            mr.path("title").asString("Merge request !" + mr.path("iid").asLong()));
+        mrs++;
+      }
+      for (JsonNode job : p.path("jobs")) {
+        List<String> tags = new ArrayList<>();
+        job.path("tags").forEach(t -> tags.add(t.asString()));
+        seedJob(id, job.path("id").asLong(), job.path("name").asString("job"), "pending", tags);
+        pending++;
+      }
+    }
+    log.info(
+        "Sandbox GitLab seeded from {}: {} projects, {} open merge requests, {} pending jobs",
+        file,
+        list.size(),
+        mrs,
+        pending);
+  }
+
   /** Every registered runner, by id. */
   public synchronized List<RunnerEntry> inventory() {
     List<RunnerEntry> entries = new ArrayList<>();
@@ -249,6 +376,9 @@ public final class SandboxGitLab implements AutoCloseable {
   }
 
   private MockResponse dispatch(RecordedRequest request) {
+    if (clock.instant().isBefore(failingUntil)) {
+      return respond(503, Map.of("message", "503 Service Unavailable (sandbox fault switch)"));
+    }
     if (!authenticated(request)) {
       return respond(401, Map.of("message", "401 Unauthorized"));
     }
@@ -258,6 +388,25 @@ public final class SandboxGitLab implements AutoCloseable {
     Matcher m;
     if (path.equals("/api/v4/user/runners")) {
       return method.equals("POST") ? createRunner(request) : notAllowed();
+    }
+    if (path.equals("/api/v4/runners")) {
+      return method.equals("GET") ? listAllRunners(url) : notAllowed();
+    }
+    if ((m = PROJECT.matcher(path)).matches()) {
+      return method.equals("GET") ? getProject(Long.parseLong(m.group(1))) : notAllowed();
+    }
+    if ((m = MERGE_REQUESTS.matcher(path)).matches()) {
+      return method.equals("GET")
+          ? listMergeRequests(Long.parseLong(m.group(1)), url)
+          : notAllowed();
+    }
+    if ((m = MERGE_REQUEST.matcher(path)).matches()) {
+      return method.equals("GET")
+          ? getMergeRequest(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))
+          : notAllowed();
+    }
+    if ((m = PROJECT_JOBS.matcher(path)).matches()) {
+      return method.equals("GET") ? listJobs(Long.parseLong(m.group(1)), url) : notAllowed();
     }
     if ((m = PROJECT_RUNNERS.matcher(path)).matches()) {
       return method.equals("GET") ? listRunners(Long.parseLong(m.group(1)), url) : notAllowed();
@@ -377,7 +526,8 @@ public final class SandboxGitLab implements AutoCloseable {
     long id;
     synchronized (this) {
       id = nextRunnerId++;
-      runners.put(id, new Runner(id, projectId, description, tags, runUntagged, true));
+      runners.put(
+          id, new Runner(id, projectId, description, tags, runUntagged, true, clock.instant()));
     }
     String token = TOKEN_PREFIX + HexFormat.of().formatHex(randomBytes(12));
     Map<String, Object> body = new LinkedHashMap<>();
@@ -386,6 +536,103 @@ public final class SandboxGitLab implements AutoCloseable {
     body.put("token_expires_at", null);
     log.info("Sandbox GitLab registered runner {} in project {} ({})", id, projectId, description);
     return respond(201, body);
+  }
+
+  private synchronized MockResponse getProject(long projectId) {
+    String path = projects.get(projectId);
+    if (path == null) {
+      return respond(404, Map.of("message", "404 Project Not Found"));
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", projectId);
+    m.put("path_with_namespace", path);
+    m.put("name", path.substring(path.lastIndexOf('/') + 1));
+    return respond(200, m);
+  }
+
+  private MockResponse listMergeRequests(long projectId, HttpUrl url) {
+    String state = url.queryParameter("state");
+    if (state != null && !state.equals("all") && !MR_STATES.contains(state)) {
+      return respond(400, Map.of("error", "state does not have a valid value"));
+    }
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      if (!projects.containsKey(projectId)) {
+        return respond(404, Map.of("message", "404 Project Not Found"));
+      }
+      for (MergeRequest mr : mergeRequests.values()) {
+        if (mr.projectId() == projectId
+            && (state == null || state.equals("all") || state.equals(mr.state()))) {
+          all.add(mergeRequestJson(mr));
+        }
+      }
+    }
+    return page(all, url);
+  }
+
+  private synchronized MockResponse getMergeRequest(long projectId, long iid) {
+    MergeRequest mr = mergeRequests.get(new JobKey(projectId, iid));
+    return mr == null
+        ? respond(404, Map.of("message", "404 Not found"))
+        : respond(200, mergeRequestJson(mr));
+  }
+
+  private MockResponse listJobs(long projectId, HttpUrl url) {
+    List<String> scopes = new ArrayList<>(url.queryParameterValues("scope[]"));
+    scopes.addAll(url.queryParameterValues("scope"));
+    scopes.removeIf(java.util.Objects::isNull);
+    for (String scope : scopes) {
+      if (!JOB_STATUSES.contains(scope)) {
+        return respond(400, Map.of("error", "scope does not have a valid value"));
+      }
+    }
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      List<Job> matching = new ArrayList<>();
+      for (Job j : jobs.values()) {
+        if (j.projectId() == projectId && (scopes.isEmpty() || scopes.contains(j.status()))) {
+          matching.add(j);
+        }
+      }
+      matching.sort(Comparator.comparingLong(Job::jobId).reversed()); // newest first, as GitLab
+      for (Job j : matching) {
+        all.add(jobJson(j));
+      }
+    }
+    return page(all, url);
+  }
+
+  /** {@code GET /runners}: the runners the token's user can see (here: all), by type. */
+  private MockResponse listAllRunners(HttpUrl url) {
+    String type = url.queryParameter("type");
+    List<Map<String, Object>> all = new ArrayList<>();
+    synchronized (this) {
+      for (Runner r : runners.values()) {
+        if (type == null || type.equals("project_type")) {
+          all.add(runnerJson(r));
+        }
+      }
+    }
+    return page(all, url);
+  }
+
+  private Map<String, Object> mergeRequestJson(MergeRequest mr) {
+    String path = projects.get(mr.projectId());
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", mr.projectId() * 100_000 + mr.iid());
+    m.put("iid", mr.iid());
+    m.put("project_id", mr.projectId());
+    m.put("title", mr.title());
+    m.put("state", mr.state());
+    m.put("source_branch", mr.sourceBranch());
+    m.put("target_branch", "main");
+    m.put("source_project_id", mr.projectId());
+    m.put("target_project_id", mr.projectId());
+    m.put("sha", mr.sha());
+    m.put("created_at", mr.createdAt().toString());
+    m.put("references", Map.of("full", path + "!" + mr.iid()));
+    m.put("web_url", url() + "/" + path + "/-/merge_requests/" + mr.iid());
+    return m;
   }
 
   private MockResponse listRunners(long projectId, HttpUrl url) {
@@ -901,6 +1148,7 @@ public final class SandboxGitLab implements AutoCloseable {
     m.put("name", null);
     m.put("online", false);
     m.put("status", "never_contacted");
+    m.put("created_at", r.createdAt().toString());
     return m;
   }
 
@@ -1128,9 +1376,23 @@ public final class SandboxGitLab implements AutoCloseable {
       String description,
       List<String> tags,
       boolean runUntagged,
-      boolean active) {}
+      boolean active,
+      Instant createdAt) {}
 
   private record JobKey(long projectId, long jobId) {}
+
+  private record MergeRequest(
+      long projectId,
+      long iid,
+      String sha,
+      String sourceBranch,
+      String title,
+      String state,
+      Instant createdAt) {
+    JobKey key() {
+      return new JobKey(projectId, iid);
+    }
+  }
 
   private record Job(
       long projectId,

@@ -1,6 +1,7 @@
 package io.ephemera.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
@@ -300,5 +301,35 @@ class SandboxClusterTest {
         throw new AssertionError("interrupted", e);
       }
     }
+  }
+
+  @Test
+  void theFaultSwitchMakesEveryRequestFailUntilItIsTurnedOff() {
+    client
+        .namespaces()
+        .resource(
+            new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                .withNewMetadata()
+                .withName("before-the-fault")
+                .endMetadata()
+                .build())
+        .create();
+
+    sandbox.failRequests(true);
+    // Without the client's own retries (which would only wait for the switch to go off).
+    try (KubernetesClient noRetries =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(client.getConfiguration())
+                    .withRequestRetryBackoffLimit(0)
+                    .build())
+            .build()) {
+      assertThatThrownBy(() -> noRetries.namespaces().list())
+          .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
+          .hasMessageContaining("500");
+    }
+
+    sandbox.failRequests(false);
+    assertThat(client.namespaces().withName("before-the-fault").get()).isNotNull();
   }
 }

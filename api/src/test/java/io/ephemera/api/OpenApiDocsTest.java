@@ -63,6 +63,7 @@ class OpenApiDocsTest {
             "POST /api/v1/runners/{projectId}/{jobId}/stop",
             "POST /codec/decode",
             "POST /codec/encode",
+            "GET /api/v1/reconciler",
             "POST /webhooks/gitlab");
   }
 

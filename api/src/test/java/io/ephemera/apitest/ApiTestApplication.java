@@ -36,6 +36,8 @@ public class ApiTestApplication {
     env.newWorker(TaskQueues.REVIEW_APPS)
         .registerWorkflowImplementationTypes(FakeReviewAppWorkflow.class);
     env.newWorker(TaskQueues.RUNNERS).registerWorkflowImplementationTypes(FakeRunnerWorkflow.class);
+    env.newWorker(TaskQueues.RECONCILER)
+        .registerWorkflowImplementationTypes(FakeReconcilerWorkflow.class);
     env.start();
     return env;
   }

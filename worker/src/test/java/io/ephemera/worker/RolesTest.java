@@ -50,7 +50,8 @@ class RolesTest {
     void runsTheWorkerButNoWebhookEndpoint() throws Exception {
       assertThat(context.getBeansOfType(EphemeraWorker.class)).hasSize(1);
       assertThat(context.getBean(EphemeraWorker.class).taskQueues())
-          .containsExactlyInAnyOrder(TaskQueues.REVIEW_APPS, TaskQueues.RUNNERS);
+          .containsExactlyInAnyOrder(
+              TaskQueues.REVIEW_APPS, TaskQueues.RUNNERS, TaskQueues.RECONCILER);
       assertThat(postWebhook(port)).isEqualTo(404);
       assertThat(get(port, "/actuator/health")).isEqualTo(200);
     }

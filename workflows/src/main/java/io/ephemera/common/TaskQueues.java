@@ -8,5 +8,11 @@ public final class TaskQueues {
   /** Runner workflows, the per-project slot guard, and the activities they call. */
   public static final String RUNNERS = "ephemera-runners";
 
+  /**
+   * The reconciler workflow, its listing and repair activities, and its own registrations of the
+   * teardown activities it reaps with, so a burst of reaps never waits behind deploys or runners.
+   */
+  public static final String RECONCILER = "ephemera-reconciler";
+
   private TaskQueues() {}
 }

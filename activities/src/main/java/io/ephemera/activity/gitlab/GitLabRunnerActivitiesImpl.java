@@ -238,6 +238,14 @@ public class GitLabRunnerActivitiesImpl implements GitLabRunnerActivities {
     return count >= PER_PAGE ? page + 1 : 0;
   }
 
+  /** {@link #nextPage(GitLabClient.Answer, int, int)} for a listing of {@code perPage} a page. */
+  static int nextPage(GitLabClient.Answer answer, int page, int perPage, List<?> items) {
+    if (answer.header("X-Next-Page").isPresent()) {
+      return nextPage(answer, page, items.size());
+    }
+    return items.size() >= perPage ? page + 1 : 0;
+  }
+
   private void deleteRunnerById(long projectId, long runnerId, String workflowId) {
     try {
       gitlab.delete("/runners/" + runnerId);

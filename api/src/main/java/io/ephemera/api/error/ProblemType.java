@@ -30,6 +30,9 @@ public enum ProblemType {
       "temporal-unavailable", "Temporal unavailable", HttpStatus.SERVICE_UNAVAILABLE),
   /** The runner routing table (a file, DynamoDB) could not be read: nothing was started. */
   ROUTING_UNAVAILABLE("routing-unavailable", "Routing unavailable", HttpStatus.SERVICE_UNAVAILABLE),
+  /** The reconciler workflow is not running (disabled, or no worker has started it yet). */
+  RECONCILER_NOT_RUNNING(
+      "reconciler-not-running", "Reconciler not running", HttpStatus.SERVICE_UNAVAILABLE),
   INTERNAL_ERROR("internal-error", "Internal error", HttpStatus.INTERNAL_SERVER_ERROR);
 
   public static final String BASE = "https://ephemera.io/problems/";

@@ -4,19 +4,15 @@ import io.ephemera.api.Bounded;
 import io.ephemera.api.error.ApiException;
 import io.ephemera.api.error.ProblemType;
 import io.ephemera.api.error.TemporalErrors;
-import io.ephemera.common.TaskQueues;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.runner.JobEvent;
 import io.ephemera.runner.JobTagsLookup;
 import io.ephemera.runner.RouteLookup;
 import io.ephemera.runner.RunnerRequest;
 import io.ephemera.runner.RunnerRoute;
+import io.ephemera.runner.RunnerStarter;
 import io.ephemera.runner.RunnerWorkflow;
-import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
-import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowExecutionAlreadyStarted;
-import io.temporal.client.WorkflowOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -60,10 +56,11 @@ class JobRouter {
       "The runner routing table could not be read, so no runner was started — redeliver this job"
           + " event from the webhook's Recent events once Ephemera is healthy.";
 
-  /** Keeps the Temporal UI summary readable whatever the project path and job name. */
-  private static final int MAX_SUMMARY = 200;
-
   private final WorkflowClient client;
+
+  /** The same entry point the reconciler's repairs use, so a hook and a repair start one runner. */
+  private final RunnerStarter starter;
+
   private final ObjectProvider<RouteLookup> routes;
   private final ObjectProvider<JobTagsLookup> jobTags;
   private final Duration deliveryTimeout;
@@ -74,6 +71,7 @@ class JobRouter {
       ObjectProvider<JobTagsLookup> jobTags,
       WebhookProperties properties) {
     this.client = client;
+    this.starter = new RunnerStarter(client);
     this.routes = routes;
     this.jobTags = jobTags;
     this.deliveryTimeout = properties.deliveryTimeout();
@@ -118,22 +116,6 @@ class JobRouter {
           "no route for job " + event.jobName() + " with tags " + tags.tags());
     }
     String workflowId = WorkflowIds.runner(projectId, event.jobId());
-    WorkflowOptions options =
-        WorkflowOptions.newBuilder()
-            .setWorkflowId(workflowId)
-            .setTaskQueue(TaskQueues.RUNNERS)
-            // A redelivered pending event finds the runner workflow running: nothing new starts.
-            .setWorkflowIdConflictPolicy(
-                WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-            // GitLab never reuses a job id (a retry is a new job), so a closed workflow is only met
-            // again by a late or manual redelivery. One that completed served its job: a second
-            // runner would only idle until its wait timeout. One that failed, was terminated or
-            // timed out may never have served it: the job may still be pending, so it gets another.
-            .setWorkflowIdReusePolicy(
-                WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
-            .setStaticSummary(summary(event))
-            .build();
-    RunnerWorkflow workflow = client.newWorkflowStub(RunnerWorkflow.class, options);
     RunnerRequest request =
         new RunnerRequest(
             projectId,
@@ -142,16 +124,11 @@ class JobRouter {
             event.jobName(),
             tags.tags(),
             route.get());
-    try {
-      Bounded.call(
-          remaining(deadline),
-          "ephemera-webhook-delivery",
-          () -> WorkflowClient.start(workflow::run, request));
-    } catch (RuntimeException e) {
-      if (TemporalErrors.find(e, WorkflowExecutionAlreadyStarted.class).isPresent()) {
-        return WebhookResponse.ignored("the runner of job " + event.jobId() + " already finished");
-      }
-      throw e;
+    RunnerStarter.Outcome outcome =
+        Bounded.call(
+            remaining(deadline), "ephemera-webhook-delivery", () -> starter.start(request));
+    if (outcome == RunnerStarter.Outcome.ALREADY_FINISHED) {
+      return WebhookResponse.ignored("the runner of job " + event.jobId() + " already finished");
     }
     return WebhookResponse.runner(workflowId, route.get().name(), tags.tags(), tags.from());
   }
@@ -251,11 +228,5 @@ class JobRouter {
 
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
-  }
-
-  private static String summary(JobHookEvent event) {
-    return MergeRequestEvent.shorten(
-        "Runner for " + event.projectPath() + " job " + event.jobName() + " #" + event.jobId(),
-        MAX_SUMMARY);
   }
 }

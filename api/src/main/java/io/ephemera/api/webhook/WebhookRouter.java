@@ -1,15 +1,10 @@
 package io.ephemera.api.webhook;
 
-import io.ephemera.api.error.TemporalErrors;
-import io.ephemera.common.TaskQueues;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.reviewapp.DeployRequest;
 import io.ephemera.reviewapp.ReviewAppRequest;
-import io.ephemera.reviewapp.ReviewAppWorkflow;
-import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
-import io.temporal.client.BatchRequest;
+import io.ephemera.reviewapp.ReviewAppStarter;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import org.springframework.stereotype.Component;
 
 /**
@@ -20,17 +15,16 @@ import org.springframework.stereotype.Component;
 @Component
 class WebhookRouter {
   static final String NO_REVIEW_APP = "no review app for this merge request";
-  static final String REASON_CLOSED = "merge request closed";
-  static final String REASON_MERGED = "merge request merged";
+  static final String REASON_CLOSED = ReviewAppStarter.REASON_CLOSED;
+  static final String REASON_MERGED = ReviewAppStarter.REASON_MERGED;
 
-  /** Keeps the Temporal UI summary readable whatever the project path. */
-  private static final int MAX_SUMMARY = 200;
+  /** The same entry point the reconciler's repairs use, so a webhook and a repair do work once. */
+  private final ReviewAppStarter starter;
 
-  private final WorkflowClient client;
   private final WebhookProperties properties;
 
   WebhookRouter(WorkflowClient client, WebhookProperties properties) {
-    this.client = client;
+    this.starter = new ReviewAppStarter(client);
     this.properties = properties;
   }
 
@@ -59,43 +53,20 @@ class WebhookRouter {
       // Code from a fork is not the project's to run with the project's credentials.
       return WebhookResponse.ignored("fork");
     }
-    String workflowId = WorkflowIds.reviewApp(event.projectId(), event.iid());
-    WorkflowOptions options =
-        WorkflowOptions.newBuilder()
-            .setWorkflowId(workflowId)
-            .setTaskQueue(TaskQueues.REVIEW_APPS)
-            // A running review app takes the deploy signal; a new one starts only when none runs.
-            .setWorkflowIdConflictPolicy(
-                WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-            .setStaticSummary(summary(event))
-            .build();
-    ReviewAppWorkflow workflow = client.newWorkflowStub(ReviewAppWorkflow.class, options);
-    BatchRequest batch = client.newSignalWithStartRequest();
-    batch.add(
-        workflow::run,
-        new ReviewAppRequest(event.projectId(), event.projectPath(), event.iid(), event.title()));
-    batch.add(
-        workflow::deploy, new DeployRequest(event.sha(), idempotencyKey, event.sourceBranch()));
-    client.signalWithStart(batch);
+    String workflowId =
+        starter.deploy(
+            new ReviewAppRequest(
+                event.projectId(), event.projectPath(), event.iid(), event.title()),
+            new DeployRequest(event.sha(), idempotencyKey, event.sourceBranch()));
     return WebhookResponse.deploy(workflowId, event.sha());
   }
 
   private WebhookResponse stop(MergeRequestEvent event, String reason) {
-    String workflowId = WorkflowIds.reviewApp(event.projectId(), event.iid());
-    try {
-      client.newUntypedWorkflowStub(workflowId).signal(ReviewAppWorkflow.SIGNAL_STOP, reason);
-    } catch (RuntimeException e) {
+    if (!starter.stop(event.projectId(), event.iid(), reason)) {
       // Never opened, or already gone: there is nothing to stop, and GitLab must not retry.
-      if (TemporalErrors.isNotFound(e)) {
-        return WebhookResponse.ignored(NO_REVIEW_APP);
-      }
-      throw e;
+      return WebhookResponse.ignored(NO_REVIEW_APP);
     }
+    String workflowId = WorkflowIds.reviewApp(event.projectId(), event.iid());
     return WebhookResponse.stop(workflowId);
-  }
-
-  private static String summary(MergeRequestEvent event) {
-    return MergeRequestEvent.shorten(
-        "Review app of " + event.projectPath() + "!" + event.iid(), MAX_SUMMARY);
   }
 }

@@ -53,7 +53,15 @@ public record ActivitiesProperties(@DefaultValue Options defaults, Map<String, O
           Map.entry(
               "GitLabJobState", new Options(Duration.ofSeconds(30), null, null, null, null, 2)),
           Map.entry(
-              "GitLabRunnerJobs", new Options(Duration.ofSeconds(30), null, null, null, null, 2)));
+              "GitLabRunnerJobs", new Options(Duration.ofSeconds(30), null, null, null, null, 2)),
+          // Reconciler listings page through whole sources, heartbeating each page; one attempt,
+          // because the next pass is their retry and a failure must show in this pass's report.
+          Map.entry(
+              "ReconcilerList",
+              new Options(Duration.ofMinutes(15), Duration.ofMinutes(1), null, null, null, 1)),
+          Map.entry(
+              "ReconcilerPlanRepairs",
+              new Options(Duration.ofMinutes(15), Duration.ofMinutes(1), null, null, null, 1)));
 
   public ActivitiesProperties {
     overrides = overrides == null ? Map.of() : Map.copyOf(overrides);

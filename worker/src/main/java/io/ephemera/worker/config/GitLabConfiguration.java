@@ -32,8 +32,13 @@ class GitLabConfiguration {
   @ConditionalOnProperty(
       name = EphemeraEnvironmentPostProcessor.GITLAB_SANDBOX,
       havingValue = "true")
-  SandboxGitLab sandboxGitLab() {
+  SandboxGitLab sandboxGitLab(org.springframework.core.env.Environment env) {
     SandboxGitLab sandbox = SandboxGitLab.start();
+    String seed = env.getProperty("ephemera.sandbox.gitlab.seed");
+    if (seed != null && !seed.isBlank()) {
+      // Open merge requests and pending jobs no webhook announced: the reconciler's repair shows.
+      sandbox.seed(java.nio.file.Path.of(seed.trim()));
+    }
     log.warn(
         "GitLab: sandbox at {} (in memory; no job ever runs unless a Job Hook says so). Set"
             + " ephemera.gitlab.url and ephemera.gitlab.token to use a real GitLab.",
