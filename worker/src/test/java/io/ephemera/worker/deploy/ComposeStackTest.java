@@ -80,13 +80,15 @@ class ComposeStackTest {
         .isEqualTo(env("vault-setup").get("EPHEMERA_APPROLE_ROLE_ID"));
     assertThat(env("ephemera").get("EPHEMERA_VAULT_AUTH_SECRET_ID"))
         .isEqualTo(env("vault-setup").get("EPHEMERA_APPROLE_SECRET_ID"));
-    assertThat(service("ephemera").get("depends_on").toString()).contains("vault-setup", "temporal");
+    assertThat(service("ephemera").get("depends_on").toString())
+        .contains("vault-setup", "temporal");
   }
 
   @Test
   void theTemporalUiDecodesThroughEphemerasCodecEndpoint() {
     Map<String, String> ui = env("temporal-ui");
-    assertThat(ui.get("TEMPORAL_ADDRESS")).isEqualTo(env("ephemera").get("EPHEMERA_TEMPORAL_TARGET"));
+    assertThat(ui.get("TEMPORAL_ADDRESS"))
+        .isEqualTo(env("ephemera").get("EPHEMERA_TEMPORAL_TARGET"));
     URI codec = URI.create(ui.get("TEMPORAL_CODEC_ENDPOINT"));
     // The browser calls it: Ephemera's published port on localhost, path /codec.
     assertThat(codec.getHost()).isEqualTo("localhost");
@@ -101,7 +103,8 @@ class ComposeStackTest {
   @SuppressWarnings("unchecked")
   void vaultSetupRunsTheRealSetupScript() {
     List<String> volumes = (List<String>) service("vault-setup").get("volumes");
-    String mount = volumes.stream().filter(v -> v.startsWith("../vault:")).findFirst().orElseThrow();
+    String mount =
+        volumes.stream().filter(v -> v.startsWith("../vault:")).findFirst().orElseThrow();
     String inContainer = mount.split(":")[1];
     assertThat(service("vault-setup").get("command").toString())
         .contains(inContainer + "/setup.sh");

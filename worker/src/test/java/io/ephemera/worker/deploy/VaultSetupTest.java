@@ -83,7 +83,9 @@ class VaultSetupTest {
             assertThat(b.capabilities()).as(where).allMatch(ALLOWED::contains);
             assertThat(b.path()).as(where).isNotIn("*", "+", "sys/*", "secret/*", "auth/*");
             if (b.path().startsWith("sys/")) {
-              assertThat(b.path()).as(where + ": the only sys/ path").isEqualTo("sys/leases/revoke");
+              assertThat(b.path())
+                  .as(where + ": the only sys/ path")
+                  .isEqualTo("sys/leases/revoke");
             }
           }
         });
@@ -107,8 +109,12 @@ class VaultSetupTest {
   void eachWorkerPolicyGrantsItsOwnTokenRenewal() throws IOException {
     for (String file : List.of("review-app.hcl", "runner.hcl", "reconciler.hcl")) {
       List<PathBlock> blocks = policies().get(file);
-      assertThat(blocks).as(file).contains(new PathBlock("auth/token/renew-self", List.of("update")));
-      assertThat(blocks).as(file).contains(new PathBlock("auth/token/lookup-self", List.of("read")));
+      assertThat(blocks)
+          .as(file)
+          .contains(new PathBlock("auth/token/renew-self", List.of("update")));
+      assertThat(blocks)
+          .as(file)
+          .contains(new PathBlock("auth/token/lookup-self", List.of("read")));
     }
     assertThat(policies().get("review-app.hcl"))
         .extracting(PathBlock::path)
@@ -132,7 +138,8 @@ class VaultSetupTest {
     assertThat(script).contains("\"project_path\"", "\"ref_protected\": \"true\"");
 
     RenderedChart chart = RenderedChart.defaults();
-    String sa = chart.deployment("worker").getSpec().getTemplate().getSpec().getServiceAccountName();
+    String sa =
+        chart.deployment("worker").getSpec().getTemplate().getSpec().getServiceAccountName();
     assertThat(script).contains("EPHEMERA_SERVICE_ACCOUNT=${EPHEMERA_SERVICE_ACCOUNT:-" + sa + "}");
     assertThat(chart.property("ephemera.vault.auth.role")).isNull(); // no Vault unless configured
     RenderedChart withVault =
