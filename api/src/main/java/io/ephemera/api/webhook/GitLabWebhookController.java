@@ -5,6 +5,7 @@ import io.ephemera.api.TokenMatcher;
 import io.ephemera.api.error.ApiException;
 import io.ephemera.api.error.ProblemType;
 import io.ephemera.api.error.TemporalErrors;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
@@ -17,11 +18,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -66,9 +69,21 @@ class GitLabWebhookController {
   private final JobRouter jobRouter;
   private final JsonMapper json;
   private final TokenMatcher tokens;
+  private final WebhookMetrics metrics;
 
   GitLabWebhookController(
       WebhookProperties properties, WebhookRouter router, JobRouter jobRouter, JsonMapper json) {
+    this(properties, router, jobRouter, json, new WebhookMetrics(new SimpleMeterRegistry()));
+  }
+
+  @Autowired
+  GitLabWebhookController(
+      WebhookProperties properties,
+      WebhookRouter router,
+      JobRouter jobRouter,
+      JsonMapper json,
+      WebhookMetrics metrics) {
+    this.metrics = metrics;
     this.properties = properties;
     this.router = router;
     this.jobRouter = jobRouter;
@@ -139,25 +154,44 @@ class GitLabWebhookController {
           String idempotencyKey,
       @Parameter(hidden = true) HttpServletRequest request) {
     DeliveryLog delivery = new DeliveryLog(eventHeader, idempotencyKey);
+    long started = System.nanoTime();
+    String outcome = "error";
     try {
       authenticate(token);
       byte[] body = readBounded(request);
       JsonNode root = parse(body);
       WebhookResponse response = handle(root, eventHeader, idempotencyKey, body, delivery);
       delivery.outcome = response.outcome();
+      outcome = response.accepted() != null ? "accepted" : "ignored";
+      countStart(response);
       return ResponseEntity.accepted().body(response);
     } catch (ApiException e) {
       delivery.outcome = "rejected (" + e.type().slug() + ")";
+      outcome = e.type().slug();
       throw e;
     } catch (RuntimeException e) {
       if (TemporalErrors.isUnavailable(e)) {
         delivery.outcome = "rejected (" + ProblemType.TEMPORAL_UNAVAILABLE.slug() + ")";
+        outcome = ProblemType.TEMPORAL_UNAVAILABLE.slug();
         throw temporalDown(e);
       }
       delivery.outcome = "failed (" + e.getClass().getSimpleName() + ")";
       throw e;
     } finally {
       delivery.write();
+      metrics.delivered(
+          WebhookMetrics.event(delivery.kind, eventHeader),
+          outcome,
+          Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+
+  /** A deploy is a signal-with-start of the review app; a runner answer is a runner's start. */
+  private void countStart(WebhookResponse response) {
+    if ("deploy".equals(response.accepted())) {
+      metrics.workflowStarted("review-app");
+    } else if ("runner".equals(response.accepted())) {
+      metrics.workflowStarted("runner");
     }
   }
 

@@ -44,6 +44,8 @@ public class EphemeraWorker implements SmartLifecycle {
             client,
             WorkerFactoryOptions.newBuilder()
                 .setUsingVirtualWorkflowThreads(properties.virtualThreads())
+                // Workflow id, project and MR/job on every line an activity logs.
+                .setWorkerInterceptors(new ActivityLoggingInterceptor())
                 .build());
     WorkflowImplementationOptions options =
         workflowOptions(activities, activityInterfaces(activityImplementations));

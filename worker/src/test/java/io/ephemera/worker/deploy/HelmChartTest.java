@@ -1,0 +1,383 @@
+package io.ephemera.worker.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.ephemera.worker.config.EphemeraEnvironmentPostProcessor;
+import io.ephemera.worker.config.WorkerProperties;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Subject;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.convert.DurationStyle;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+
+/**
+ * deploy/helm/ephemera, linted and rendered by Helm in-process, and its manifests checked as the
+ * cluster and the application would read them.
+ */
+class HelmChartTest {
+
+  /** Every optional part switched on, so the checks below see every template branch. */
+  static final Map<String, Object> EVERYTHING_ON =
+      Map.ofEntries(
+          Map.entry("api.ingress.enabled", "true"),
+          Map.entry("api.ingress.tls.secretName", "ephemera-tls"),
+          Map.entry("temporal.tls.enabled", "true"),
+          Map.entry("temporal.tls.clientCertSecret", "temporal-client-cert"),
+          Map.entry("temporal.tls.serverName", "temporal.example.com"),
+          Map.entry("temporal.apiKey.existingSecret", "temporal-api-key"),
+          Map.entry("vault.address", "https://vault.example.com:8200"),
+          Map.entry("vault.auth.method", "approle"),
+          Map.entry("vault.auth.existingSecret", "ephemera-vault-approle"),
+          Map.entry("review.tls.clusterIssuer", "letsencrypt"),
+          Map.entry("runners.routing.source", "dynamodb"),
+          Map.entry("runners.routing.dynamodb.region", "eu-west-1"),
+          Map.entry("api.autoscaling.enabled", "false"),
+          Map.entry("worker.autoscaling.enabled", "false"),
+          Map.entry("worker.nodeSelector.pool", "ephemera"),
+          Map.entry("worker.tolerations[0].key", "dedicated"),
+          Map.entry("worker.tolerations[0].operator", "Exists"));
+
+  static Stream<RenderedChart> variants() {
+    return Stream.of(RenderedChart.defaults(), RenderedChart.render(EVERYTHING_ON));
+  }
+
+  @Test
+  void theChartPassesStrictLint() {
+    LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
+
+    assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+    assertThat(lint.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+  }
+
+  @Test
+  void defaultValuesRenderBothRolesFromTheSameImage() {
+    RenderedChart chart = RenderedChart.defaults();
+    Deployment api = chart.deployment("api");
+    Deployment worker = chart.deployment("worker");
+
+    assertThat(env(api, "EPHEMERA_ROLES").getValue()).isEqualTo("api");
+    assertThat(env(worker, "EPHEMERA_ROLES").getValue()).isEqualTo("worker");
+    assertThat(container(api).getImage())
+        .isEqualTo(container(worker).getImage())
+        .isEqualTo(jibImage() + ":" + chartAppVersion());
+    assertThat(chart.one(Service.class, "ephemera-api").getSpec().getSelector())
+        .isEqualTo(api.getSpec().getSelector().getMatchLabels());
+    for (String component : List.of("api", "worker")) {
+      assertThat(chart.one(HorizontalPodAutoscaler.class, "ephemera-" + component)).isNotNull();
+      assertThat(chart.one(PodDisruptionBudget.class, "ephemera-" + component)).isNotNull();
+    }
+    assertThat(chart.all(Ingress.class)).as("the api Ingress is optional").isEmpty();
+    assertThat(chart.property("ephemera.kubernetes.sandbox")).isEqualTo(false);
+    assertThat(chart.property("logging.structured.format.console")).isEqualTo("ecs");
+  }
+
+  @ParameterizedTest
+  @MethodSource("variants")
+  void everyContainerHasLimitsAndARestrictedSecurityContext(RenderedChart chart) {
+    List<Deployment> deployments = chart.all(Deployment.class);
+    assertThat(deployments).hasSize(2);
+    for (Deployment d : deployments) {
+      PodSpec pod = d.getSpec().getTemplate().getSpec();
+      PodSecurityContext podContext = pod.getSecurityContext();
+      List<Container> containers = new ArrayList<>(pod.getContainers());
+      if (pod.getInitContainers() != null) {
+        containers.addAll(pod.getInitContainers());
+      }
+      for (Container c : containers) {
+        String where = d.getMetadata().getName() + "/" + c.getName();
+        assertThat(c.getResources().getLimits()).as(where).containsKeys("cpu", "memory");
+        assertThat(c.getResources().getRequests()).as(where).containsKeys("cpu", "memory");
+        SecurityContext sc = c.getSecurityContext();
+        assertThat(sc).as(where).isNotNull();
+        assertThat(
+                sc.getRunAsNonRoot() != null ? sc.getRunAsNonRoot() : podContext.getRunAsNonRoot())
+            .as(where + " runAsNonRoot")
+            .isTrue();
+        assertThat(sc.getReadOnlyRootFilesystem()).as(where + " readOnlyRootFilesystem").isTrue();
+        assertThat(sc.getAllowPrivilegeEscalation())
+            .as(where + " allowPrivilegeEscalation")
+            .isFalse();
+        assertThat(sc.getPrivileged()).as(where + " privileged").isNotEqualTo(Boolean.TRUE);
+        assertThat(sc.getCapabilities().getDrop())
+            .as(where + " capabilities")
+            .containsExactly("ALL");
+        assertThat(sc.getCapabilities().getAdd()).as(where).isNullOrEmpty();
+        String seccomp =
+            sc.getSeccompProfile() != null
+                ? sc.getSeccompProfile().getType()
+                : podContext.getSeccompProfile().getType();
+        assertThat(seccomp).as(where + " seccomp").isEqualTo("RuntimeDefault");
+        // A read-only root needs a writable /tmp, and it must be a scratch volume.
+        String tmpVolume =
+            c.getVolumeMounts().stream()
+                .filter(m -> "/tmp".equals(m.getMountPath()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(where + " mounts no /tmp"))
+                .getName();
+        assertThat(pod.getVolumes())
+            .filteredOn(v -> v.getName().equals(tmpVolume))
+            .singleElement()
+            .satisfies(v -> assertThat(v.getEmptyDir()).as(where + " /tmp").isNotNull());
+      }
+      assertThat(podContext.getRunAsNonRoot()).isTrue();
+      assertThat(podContext.getRunAsUser()).isPositive();
+      assertThat(podContext.getRunAsUser()).as("the image's user").isEqualTo(jibUid());
+    }
+  }
+
+  /** Secrets reach the process by reference only: no token or key is ever a literal value. */
+  @ParameterizedTest
+  @MethodSource("variants")
+  void secretsAreReferencedNeverInlined(RenderedChart chart) {
+    Pattern secretish = Pattern.compile(".*(TOKEN|KEY|PASSWORD|SECRET).*");
+    for (Deployment d : chart.all(Deployment.class)) {
+      for (EnvVar e : container(d).getEnv()) {
+        if (secretish.matcher(e.getName()).matches()) {
+          assertThat(e.getValue()).as(e.getName() + " must come from a Secret").isNull();
+          assertThat(e.getValueFrom().getSecretKeyRef().getName()).isNotBlank();
+        }
+      }
+    }
+    assertThat(chart.yaml).doesNotContainIgnoringCase("kind: Secret");
+  }
+
+  /**
+   * The rendered configuration is enough to start each role outside the {@code local} profile:
+   * EphemeraEnvironmentPostProcessor, which refuses a production process with a missing endpoint or
+   * token, accepts the ConfigMap's application.yaml plus the Deployment's environment (each
+   * secretKeyRef standing for the value Kubernetes would inject).
+   */
+  @ParameterizedTest
+  @MethodSource("variants")
+  void theRenderedConfigurationStartsEachRoleOutsideTheLocalProfile(RenderedChart chart) {
+    for (String role : List.of("api", "worker")) {
+      StandardEnvironment env = environmentOf(chart, chart.deployment(role));
+      assertThatCode(() -> new EphemeraEnvironmentPostProcessor().postProcessEnvironment(env, null))
+          .as(role)
+          .doesNotThrowAnyException();
+      assertThat(env.getActiveProfiles())
+          .doesNotContain(EphemeraEnvironmentPostProcessor.LOCAL_PROFILE);
+      assertThat(env.getProperty("ephemera.roles")).isEqualTo(role);
+      assertThat(env.getProperty("spring.temporal.connection.target"))
+          .isEqualTo("temporal-frontend.temporal.svc.cluster.local:7233");
+      assertThat(env.getProperty("ephemera.gitlab.token")).startsWith("secret:");
+    }
+    // Without the api's own environment the same configuration must not start an api: the check
+    // above can fail.
+    StandardEnvironment workerEnvAsApi = environmentOf(chart, chart.deployment("worker"));
+    workerEnvAsApi
+        .getPropertySources()
+        .addFirst(new MapPropertySource("role", Map.of("ephemera.roles", "api")));
+    assertThatCode(
+            () ->
+                new EphemeraEnvironmentPostProcessor().postProcessEnvironment(workerEnvAsApi, null))
+        .isInstanceOf(EphemeraEnvironmentPostProcessor.MissingConfigurationException.class);
+  }
+
+  /**
+   * Kubernetes waits terminationGracePeriodSeconds before SIGKILL; the worker needs
+   * ephemera.worker.shutdown-grace of it for in-flight activities, and some more for the rest of
+   * the shutdown. The grace is read from the ConfigMap, or WorkerProperties' default when unset.
+   */
+  @Test
+  void theWorkerOutlivesItsShutdownGrace() {
+    for (RenderedChart chart :
+        List.of(
+            RenderedChart.defaults(),
+            RenderedChart.render(Map.of("worker.shutdownGraceSeconds", "300")))) {
+      Duration grace = shutdownGrace(chart);
+      long termination =
+          chart
+              .deployment("worker")
+              .getSpec()
+              .getTemplate()
+              .getSpec()
+              .getTerminationGracePeriodSeconds();
+      assertThat(Duration.ofSeconds(termination))
+          .isGreaterThanOrEqualTo(grace.plusSeconds(10))
+          .isLessThanOrEqualTo(grace.plusMinutes(2));
+      assertThat(grace).isGreaterThanOrEqualTo(workerPropertiesDefaultGrace());
+    }
+  }
+
+  /** The api reaches no Kubernetes API: no token mounted, no binding names its ServiceAccount. */
+  @ParameterizedTest
+  @MethodSource("variants")
+  void theApiHasNoKubernetesPermissions(RenderedChart chart) {
+    PodSpec api = chart.deployment("api").getSpec().getTemplate().getSpec();
+    assertThat(api.getAutomountServiceAccountToken()).isFalse();
+    String sa = api.getServiceAccountName();
+    assertThat(chart.one(ServiceAccount.class, sa).getAutomountServiceAccountToken()).isFalse();
+    List<Subject> subjects = new ArrayList<>();
+    chart.all(ClusterRoleBinding.class).forEach(b -> subjects.addAll(b.getSubjects()));
+    chart.all(RoleBinding.class).forEach(b -> subjects.addAll(b.getSubjects()));
+    assertThat(subjects).isNotEmpty().noneMatch(s -> sa.equals(s.getName()));
+  }
+
+  @ParameterizedTest
+  @MethodSource("variants")
+  void noRbacRuleUsesAWildcardOrAnEscalationVerb(RenderedChart chart) {
+    Map<String, List<PolicyRule>> rules = new LinkedHashMap<>();
+    chart.all(ClusterRole.class).forEach(r -> rules.put(name(r), r.getRules()));
+    chart.all(Role.class).forEach(r -> rules.put(name(r), r.getRules()));
+    assertThat(rules).isNotEmpty();
+    rules.forEach(
+        (role, list) -> {
+          assertThat(list).as(role).isNotEmpty();
+          for (PolicyRule rule : list) {
+            assertThat(rule.getVerbs()).as(role).isNotEmpty().doesNotContain("*");
+            assertThat(rule.getResources()).as(role).isNotEmpty().noneMatch(r -> r.contains("*"));
+            assertThat(rule.getApiGroups()).as(role).isNotEmpty().doesNotContain("*");
+            assertThat(rule.getNonResourceURLs()).as(role).isNullOrEmpty();
+            assertThat(rule.getVerbs())
+                .as(role + ": verbs that hand out more than they hold")
+                .doesNotContain("escalate", "bind", "impersonate");
+            assertThat(rule.getApiGroups())
+                .as(role + ": the worker must never write RBAC")
+                .doesNotContain("rbac.authorization.k8s.io");
+            assertThat(rule.getResources()).as(role).doesNotContain("pods/exec", "pods/attach");
+          }
+        });
+  }
+
+  // ---- helpers ----
+
+  /** What Spring would see in the container: the ConfigMap's file, then the environment. */
+  static StandardEnvironment environmentOf(RenderedChart chart, Deployment deployment) {
+    StandardEnvironment env = new StandardEnvironment();
+    env.getPropertySources().remove(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME);
+    env.getPropertySources().remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
+    Map<String, Object> vars = new LinkedHashMap<>();
+    for (EnvVar e : container(deployment).getEnv()) {
+      vars.put(
+          e.getName(),
+          e.getValue() != null
+              ? e.getValue()
+              : "secret:"
+                  + e.getValueFrom().getSecretKeyRef().getName()
+                  + "/"
+                  + e.getValueFrom().getSecretKeyRef().getKey());
+    }
+    env.getPropertySources()
+        .addLast(
+            new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, vars));
+    env.getPropertySources()
+        .addLast(new MapPropertySource("application.yaml", chart.applicationProperties()));
+    ConfigurationPropertySources.attach(env);
+    return env;
+  }
+
+  static Container container(Deployment d) {
+    return d.getSpec().getTemplate().getSpec().getContainers().getFirst();
+  }
+
+  static EnvVar env(Deployment d, String name) {
+    return container(d).getEnv().stream()
+        .filter(e -> name.equals(e.getName()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(d.getMetadata().getName() + " has no env " + name));
+  }
+
+  private static String name(HasMetadata o) {
+    return o.getKind() + "/" + o.getMetadata().getName();
+  }
+
+  private static Duration shutdownGrace(RenderedChart chart) {
+    Object configured = chart.property("ephemera.worker.shutdown-grace");
+    return configured == null
+        ? workerPropertiesDefaultGrace()
+        : DurationStyle.detectAndParse(configured.toString());
+  }
+
+  /** The application's own default, from the @DefaultValue on WorkerProperties.shutdownGrace. */
+  static Duration workerPropertiesDefaultGrace() {
+    RecordComponent[] components = WorkerProperties.class.getRecordComponents();
+    Class<?>[] types =
+        Arrays.stream(components).map(RecordComponent::getType).toArray(Class[]::new);
+    try {
+      Parameter[] parameters = WorkerProperties.class.getDeclaredConstructor(types).getParameters();
+      for (int i = 0; i < components.length; i++) {
+        if (components[i].getName().equals("shutdownGrace")) {
+          return DurationStyle.detectAndParse(
+              parameters[i].getAnnotation(DefaultValue.class).value()[0]);
+        }
+      }
+    } catch (NoSuchMethodException e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("WorkerProperties has no shutdownGrace");
+  }
+
+  private static String pom() {
+    try {
+      return Files.readString(Path.of("pom.xml"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The image jib-maven-plugin builds (worker/pom.xml, {@code <to><image>}). */
+  static String jibImage() {
+    Matcher m = Pattern.compile("<to>\\s*<image>([^<]+)</image>").matcher(pom());
+    assertThat(m.find()).as("jib <to><image> in worker/pom.xml").isTrue();
+    return m.group(1).trim();
+  }
+
+  /** The uid of jib's {@code <user>uid:gid</user>}. */
+  static long jibUid() {
+    Matcher m = Pattern.compile("<user>(\\d+):(\\d+)</user>").matcher(pom());
+    assertThat(m.find()).as("a numeric jib <user> in worker/pom.xml").isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  private static String chartAppVersion() {
+    try {
+      Matcher m =
+          Pattern.compile("(?m)^appVersion:\\s*\"?([^\"\\s]+)\"?")
+              .matcher(Files.readString(RenderedChart.CHART.resolve("Chart.yaml")));
+      assertThat(m.find()).isTrue();
+      return m.group(1);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,417 @@
+package io.ephemera.worker.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.ephemera.activity.compute.ComputeActivitiesImpl;
+import io.ephemera.activity.compute.ProvisionRequest;
+import io.ephemera.activity.compute.RunnerPodProperties;
+import io.ephemera.activity.compute.RunnerPods;
+import io.ephemera.activity.compute.TerminateRequest;
+import io.ephemera.activity.config.RunnerProperties;
+import io.ephemera.activity.gitlab.KubernetesSecretTokenStore;
+import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
+import io.ephemera.activity.kubernetes.KubernetesProperties;
+import io.ephemera.activity.kubernetes.NamespaceSpec;
+import io.ephemera.activity.kubernetes.RolloutRequest;
+import io.ephemera.activity.kubernetes.WorkloadSpec;
+import io.ephemera.common.Names;
+import io.ephemera.common.WorkflowIds;
+import io.ephemera.runner.RunnerRoute;
+import io.ephemera.runner.RunnerType;
+import io.ephemera.worker.deploy.WorkerGrants.Grant;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.temporal.failure.ApplicationFailure;
+import java.lang.reflect.Constructor;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.context.annotation.ClassPathScanningCandidateComponentProvider;
+
+/**
+ * The worker's RBAC in the Helm chart matches what the Kubernetes adapters do, derived rather than
+ * copied: each adapter runs its lifecycle ("exercises") against Fabric8's mock API server in CRUD
+ * mode, every request is recorded as (verb, group, resource, namespace), and the recorded set is
+ * compared with the rendered ClusterRole, Roles and bindings of the worker's ServiceAccount.
+ *
+ * <ul>
+ *   <li>A request no grant allows fails: the worker would get 403 in a real cluster.
+ *   <li>A grant no request uses fails: it is more privilege than the code needs. The only
+ *       exceptions are in {@link #NOT_YET_EXERCISED}, for code that is not on this branch yet.
+ *   <li>An adapter class that takes a KubernetesClient and no exercise covers fails: adding one is
+ *       how a new adapter's permissions enter this comparison.
+ * </ul>
+ *
+ * To add an adapter: add an {@link Exercise} to {@link #exercises()} that calls every method the
+ * worker calls, on both the "new" and the "already exists" paths.
+ */
+@EnableKubernetesMockClient(crud = true, https = false)
+class WorkerRbacTest {
+
+  /**
+   * Grants whose consumer is not on this branch yet, as "scope: group/resource verb" (scope {@code
+   * cluster}, {@code runners} or {@code build}). Each entry must be granted and must not be used;
+   * once its consumer lands with an exercise, the entry is used and this test says to delete it.
+   */
+  // TODO(issue 3): the Vault credentials adapter (CredentialActivities writes the review app's pull
+  //  Secret and the build's Secret) and the Kaniko builder (BuildActivities: Jobs, their pods and
+  //  logs) bring their exercises; then delete these entries.
+  // TODO(issue 6): the reconciler lists managed namespaces; its exercise replaces the last entry.
+  static final Set<String> NOT_YET_EXERCISED =
+      Set.of(
+          "cluster: /secrets get",
+          "cluster: /secrets create",
+          "cluster: /secrets update",
+          "build: batch/jobs get",
+          "build: batch/jobs create",
+          "build: batch/jobs delete",
+          "build: /pods list",
+          "build: /pods/log get",
+          "build: /secrets get",
+          "build: /secrets create",
+          "build: /secrets update",
+          "build: /secrets delete",
+          "cluster: /namespaces list");
+
+  /** One adapter's lifecycle, run against the recording cluster. */
+  record Exercise(String name, Set<Class<?>> covers, Body body) {}
+
+  @FunctionalInterface
+  interface Body {
+    void run(Cluster cluster) throws Exception;
+  }
+
+  /** The cluster an exercise talks to, and the namespaces the rendered configuration names. */
+  record Cluster(KubernetesClient client, String runnersNamespace, Recorder recorder) {
+    /** Sets the scene (plays the kubelet, a person, ...): its requests are not the worker's. */
+    void offTheRecord(Runnable setup) {
+      recorder.pause(setup);
+    }
+  }
+
+  static List<Exercise> exercises() {
+    return List.of(
+        new Exercise(
+            "review app: ensure, apply, await, tear down",
+            Set.of(KubernetesActivitiesImpl.class),
+            WorkerRbacTest::reviewAppLifecycle),
+        new Exercise(
+            "runner pod: token, provision, terminate",
+            Set.of(RunnerPods.class, ComputeActivitiesImpl.class, KubernetesSecretTokenStore.class),
+            WorkerRbacTest::runnerLifecycle));
+  }
+
+  KubernetesMockServer server;
+  KubernetesClient client;
+  RenderedChart chart;
+  Recorder recorder;
+
+  @BeforeEach
+  void setUp() {
+    chart = RenderedChart.defaults();
+    recorder = new Recorder(server);
+  }
+
+  @Test
+  void theWorkersRulesAreExactlyWhatTheAdaptersCall() throws Exception {
+    String sa =
+        chart.deployment("worker").getSpec().getTemplate().getSpec().getServiceAccountName();
+    List<Grant> grants = WorkerGrants.of(chart, sa, RenderedChart.NAMESPACE);
+    assertThat(grants).isNotEmpty();
+    Map<String, String> scopes = scopeNames();
+
+    Cluster cluster =
+        new Cluster(
+            client, (String) chart.property("ephemera.runners.kubernetes.namespace"), recorder);
+    Map<ApiAccess, String> accesses = new LinkedHashMap<>();
+    recorder.drain();
+    for (Exercise e : exercises()) {
+      e.body().run(cluster);
+      for (ApiAccess a : recorder.drain()) {
+        accesses.putIfAbsent(a, e.name());
+      }
+    }
+    assertThat(accesses).as("the exercises reached the API server").hasSizeGreaterThan(10);
+
+    List<String> denied = new ArrayList<>();
+    Set<Grant> used = new LinkedHashSet<>();
+    for (ApiAccess a : accesses.keySet()) {
+      // The most specific grant answers: a Role in the request's namespace before a ClusterRole,
+      // so a cluster-wide rule counts as used only if something outside those namespaces needs it.
+      List<Grant> allowing = grants.stream().filter(g -> g.allows(a)).toList();
+      List<Grant> namespaced = allowing.stream().filter(g -> g.scope() != null).toList();
+      if (allowing.isEmpty()) {
+        denied.add(a + "  <- " + accesses.get(a));
+      }
+      used.addAll(namespaced.isEmpty() ? allowing : namespaced);
+    }
+    assertThat(denied)
+        .as("requests the worker makes that its RBAC does not allow (add them to worker-rbac.yaml)")
+        .isEmpty();
+
+    Set<String> unused = new TreeSet<>();
+    Set<String> allowListedButUsed = new TreeSet<>();
+    for (Grant g : grants) {
+      String key = symbolic(g, scopes);
+      boolean isUsed = used.contains(g);
+      if (NOT_YET_EXERCISED.contains(key)) {
+        if (isUsed) {
+          allowListedButUsed.add(key);
+        }
+      } else if (!isUsed) {
+        unused.add(g.toString());
+      }
+    }
+    assertThat(unused)
+        .as("grants no exercised code uses (remove them, or exercise the code that needs them)")
+        .isEmpty();
+    assertThat(allowListedButUsed)
+        .as("exercised now: delete these from NOT_YET_EXERCISED")
+        .isEmpty();
+    Set<String> granted = grants.stream().map(g -> symbolic(g, scopes)).collect(Collectors.toSet());
+    assertThat(granted)
+        .as("NOT_YET_EXERCISED names only what the chart grants")
+        .containsAll(NOT_YET_EXERCISED);
+  }
+
+  /**
+   * Every class of the activities that talks to Kubernetes (a public constructor taking a
+   * KubernetesClient) is covered by an exercise; a new adapter fails here until it has one.
+   */
+  @Test
+  void everyKubernetesAdapterIsExercised() {
+    Set<Class<?>> covered =
+        exercises().stream().flatMap(e -> e.covers().stream()).collect(Collectors.toSet());
+    ClassPathScanningCandidateComponentProvider scanner =
+        new ClassPathScanningCandidateComponentProvider(false);
+    scanner.addIncludeFilter((reader, factory) -> true);
+    Set<String> adapters = new TreeSet<>();
+    for (BeanDefinition candidate : scanner.findCandidateComponents("io.ephemera.activity")) {
+      Class<?> type;
+      try {
+        type = Class.forName(candidate.getBeanClassName());
+      } catch (ClassNotFoundException e) {
+        throw new AssertionError(e);
+      }
+      if (type.getSimpleName().endsWith("Test")) {
+        continue;
+      }
+      for (Constructor<?> c : type.getConstructors()) {
+        if (Arrays.asList(c.getParameterTypes()).contains(KubernetesClient.class)) {
+          adapters.add(type.getName());
+        }
+      }
+    }
+    assertThat(adapters)
+        .as("the scan finds the known adapters")
+        .contains(KubernetesActivitiesImpl.class.getName(), RunnerPods.class.getName());
+    Set<String> uncovered = new TreeSet<>(adapters);
+    covered.forEach(c -> uncovered.remove(c.getName()));
+    assertThat(uncovered)
+        .as("Kubernetes adapters without an exercise in WorkerRbacTest.exercises()")
+        .isEmpty();
+  }
+
+  @Test
+  void requestsAreReadInRbacTerms() {
+    assertThat(ApiAccess.of("GET", "/api/v1/namespaces/mr-7"))
+        .isEqualTo(new ApiAccess("get", "", "namespaces", null, "mr-7"));
+    assertThat(ApiAccess.of("GET", "/api/v1/namespaces/mr-7/pods?labelSelector=a%3Db"))
+        .isEqualTo(new ApiAccess("list", "", "pods", "mr-7", null));
+    assertThat(ApiAccess.of("GET", "/api/v1/namespaces/b/pods/p/log?tailLines=20"))
+        .isEqualTo(new ApiAccess("get", "", "pods/log", "b", "p"));
+    assertThat(ApiAccess.of("PATCH", "/apis/apps/v1/namespaces/mr-7/deployments/app"))
+        .isEqualTo(new ApiAccess("patch", "apps", "deployments", "mr-7", "app"));
+    assertThat(ApiAccess.of("GET", "/apis/batch/v1/namespaces/b/jobs?watch=true").verb())
+        .isEqualTo("watch");
+    assertThat(ApiAccess.of("DELETE", "/api/v1/namespaces/r/secrets").verb())
+        .isEqualTo("deletecollection");
+    assertThat(ApiAccess.of("POST", "/api/v1/namespaces"))
+        .isEqualTo(new ApiAccess("create", "", "namespaces", null, null));
+  }
+
+  // ---- exercises ----
+
+  static void reviewAppLifecycle(Cluster cluster) {
+    // Short waits: the mock runs no controller, so a rollout never finishes by itself.
+    KubernetesProperties props =
+        new KubernetesProperties(
+            false,
+            null,
+            null,
+            null,
+            0,
+            0,
+            null,
+            null,
+            Duration.ofMillis(20),
+            Duration.ofMillis(100),
+            Duration.ofMillis(100),
+            Duration.ofMillis(20));
+    KubernetesActivitiesImpl k8s = new KubernetesActivitiesImpl(cluster.client(), props);
+    String workflowId = WorkflowIds.reviewApp(4242, 7);
+    String ns = Names.reviewNamespace(4242, "group/app", 7);
+    NamespaceSpec spec = new NamespaceSpec(ns, workflowId, 4242, 7);
+    String sha = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
+    WorkloadSpec workload =
+        new WorkloadSpec(
+            ns, workflowId, sha, "registry.example.com/app:" + sha, "mr-7.example.com");
+
+    // Twice each: the second run takes the "already exists" path (read, then patch).
+    k8s.ensureNamespace(spec);
+    k8s.ensureNamespace(spec);
+    k8s.applyWorkload(workload);
+    k8s.applyWorkload(workload);
+    try {
+      k8s.awaitRollout(new RolloutRequest(ns, sha));
+    } catch (ApplicationFailure pending) {
+      assertThat(pending.getType()).isEqualTo("RolloutPending");
+    }
+    k8s.deleteIngress(ns);
+    k8s.deleteWorkloads(ns);
+    k8s.deleteNamespace(ns);
+    k8s.awaitNamespaceGone(ns);
+    cluster.offTheRecord(
+        () ->
+            assertThat(cluster.client().apps().deployments().inNamespace(ns).list().getItems())
+                .isEmpty());
+  }
+
+  static void runnerLifecycle(Cluster cluster) {
+    KubernetesClient client = cluster.client();
+    String ns = cluster.runnersNamespace();
+    KubernetesSecretTokenStore tokens = new KubernetesSecretTokenStore(client, ns);
+    RunnerPodProperties podProps =
+        new RunnerPodProperties(
+            ns, null, null, null, null, 0, null, Duration.ofMillis(100), Duration.ofMillis(20));
+    RunnerProperties runnerProps =
+        new RunnerProperties(
+            20,
+            Duration.ofMinutes(10),
+            Duration.ofHours(3),
+            Duration.ofSeconds(30),
+            Duration.ofMinutes(5),
+            3600);
+    RunnerPods pods =
+        new RunnerPods(
+            client, podProps, tokens, runnerProps, URI.create("https://gitlab.example.com"));
+    ComputeActivitiesImpl compute = new ComputeActivitiesImpl(pods, null);
+    String workflowId = WorkflowIds.runner(42, 7);
+    RunnerRoute route =
+        new RunnerRoute("default", RunnerType.KUBERNETES, null, null, null, null, null, null);
+
+    String ref = tokens.put(workflowId, 99, "glrt-exercise-token");
+    tokens.put(workflowId, 99, "glrt-exercise-token-2");
+    assertThat(tokens.get(ref)).isPresent();
+    assertThat(tokens.find(workflowId)).isPresent();
+    ProvisionRequest request = new ProvisionRequest(workflowId, 42, 7, route, 99, ref, 600);
+    compute.provision(request);
+    compute.provision(request);
+    // The pod died (evicted, say) but its token Secret stayed: provisioning again rewrites it.
+    cluster.offTheRecord(
+        () -> client.pods().inNamespace(ns).withLabel("ephemera.io/workflow-id").delete());
+    compute.provision(request);
+    TerminateRequest terminate = new TerminateRequest(workflowId, RunnerType.KUBERNETES);
+    compute.terminate(terminate);
+    assertThat(compute.awaitTerminated(terminate)).isTrue();
+    tokens.delete(workflowId);
+    tokens.delete(workflowId);
+
+    // A pod under the runner's name that is not its own (created between the listing and the
+    // create): provision reads it back and refuses to adopt it.
+    String other = WorkflowIds.runner(42, 8);
+    String otherRef = tokens.put(other, 100, "glrt-exercise-token-3");
+    cluster.offTheRecord(
+        () ->
+            client
+                .pods()
+                .inNamespace(ns)
+                .resource(
+                    new PodBuilder()
+                        .withNewMetadata()
+                        .withName(Names.dns1123Label(other, Names.MAX_LABEL))
+                        .endMetadata()
+                        .build())
+                .create());
+    try {
+      compute.provision(new ProvisionRequest(other, 42, 8, route, 100, otherRef, 600));
+      throw new AssertionError("a foreign pod was adopted");
+    } catch (ApplicationFailure refused) {
+      assertThat(refused.getType()).isEqualTo("InvalidName");
+    }
+    compute.terminate(new TerminateRequest(other, RunnerType.KUBERNETES));
+    tokens.delete(other);
+  }
+
+  // ---- plumbing ----
+
+  /** "cluster", "runners", "build" or the namespace, as NOT_YET_EXERCISED spells scopes. */
+  private Map<String, String> scopeNames() {
+    Map<String, String> names = new LinkedHashMap<>();
+    names.put((String) chart.property("ephemera.runners.kubernetes.namespace"), "runners");
+    names.put((String) chart.property("ephemera.build.namespace"), "build");
+    return names;
+  }
+
+  private static String symbolic(Grant g, Map<String, String> scopes) {
+    String key = g.key();
+    if (g.scope() == null) {
+      return key;
+    }
+    return scopes.getOrDefault(g.scope(), g.scope()) + key.substring(g.scope().length());
+  }
+
+  /** The mock server's request log, read as RBAC accesses. */
+  static final class Recorder {
+    private final KubernetesMockServer server;
+    private final List<ApiAccess> kept = new ArrayList<>();
+
+    Recorder(KubernetesMockServer server) {
+      this.server = server;
+    }
+
+    /** Every recorded request since the last drain. */
+    List<ApiAccess> drain() {
+      List<ApiAccess> out = new ArrayList<>(kept);
+      kept.clear();
+      out.addAll(take());
+      return out;
+    }
+
+    /** Runs {@code setup} with its requests left out of the record. */
+    void pause(Runnable setup) {
+      kept.addAll(take());
+      setup.run();
+      take();
+    }
+
+    private List<ApiAccess> take() {
+      List<ApiAccess> out = new ArrayList<>();
+      try {
+        RecordedRequest r;
+        while ((r = server.takeRequest(50, TimeUnit.MILLISECONDS)) != null) {
+          out.add(ApiAccess.of(r.getMethod(), r.getPath()));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      return out;
+    }
+  }
+}
