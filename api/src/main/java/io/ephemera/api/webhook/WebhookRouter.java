@@ -70,14 +70,28 @@ class WebhookRouter {
             .setStaticSummary(summary(event))
             .build();
     ReviewAppWorkflow workflow = client.newWorkflowStub(ReviewAppWorkflow.class, options);
+    try {
+      client.signalWithStart(deployBatch(workflow, event, idempotencyKey));
+    } catch (RuntimeException e) {
+      // The review app closed between the server finding it running and signalling it (a close
+      // and a reopen racing): the server answers NOT_FOUND. Once closed, a new try starts a run.
+      if (!TemporalErrors.isNotFound(e)) {
+        throw e;
+      }
+      client.signalWithStart(deployBatch(workflow, event, idempotencyKey));
+    }
+    return WebhookResponse.deploy(workflowId, event.sha());
+  }
+
+  private BatchRequest deployBatch(
+      ReviewAppWorkflow workflow, MergeRequestEvent event, String idempotencyKey) {
     BatchRequest batch = client.newSignalWithStartRequest();
     batch.add(
         workflow::run,
         new ReviewAppRequest(event.projectId(), event.projectPath(), event.iid(), event.title()));
     batch.add(
         workflow::deploy, new DeployRequest(event.sha(), idempotencyKey, event.sourceBranch()));
-    client.signalWithStart(batch);
-    return WebhookResponse.deploy(workflowId, event.sha());
+    return batch;
   }
 
   private WebhookResponse stop(MergeRequestEvent event, String reason) {
