@@ -47,11 +47,25 @@ public final class ReviewAppStarter {
             .setStaticSummary(summary(request.projectPath(), request.mrIid()))
             .build();
     ReviewAppWorkflow workflow = client.newWorkflowStub(ReviewAppWorkflow.class, options);
+    try {
+      client.signalWithStart(batch(workflow, request, deploy));
+    } catch (RuntimeException e) {
+      // The review app closed between the server finding it running and signalling it (a close
+      // and a reopen racing): the server answers NOT_FOUND. Once closed, a new try starts a run.
+      if (!TemporalCalls.isNotFound(e)) {
+        throw e;
+      }
+      client.signalWithStart(batch(workflow, request, deploy));
+    }
+    return workflowId;
+  }
+
+  private BatchRequest batch(
+      ReviewAppWorkflow workflow, ReviewAppRequest request, DeployRequest deploy) {
     BatchRequest batch = client.newSignalWithStartRequest();
     batch.add(workflow::run, request);
     batch.add(workflow::deploy, deploy);
-    client.signalWithStart(batch);
-    return workflowId;
+    return batch;
   }
 
   /**

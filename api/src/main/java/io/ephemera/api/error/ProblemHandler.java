@@ -1,10 +1,13 @@
 package io.ephemera.api.error;
 
+import io.ephemera.api.RequestBodyGuard;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
@@ -14,6 +17,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
@@ -42,7 +46,26 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
     ProblemDetail problem = problem(e.type(), e.getMessage());
     e.properties().forEach(problem::setProperty);
-    return ResponseEntity.status(e.type().status()).headers(e.headers()).body(problem);
+    return ResponseEntity.status(e.type().status())
+        .headers(e.headers())
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(problem);
+  }
+
+  /**
+   * A body declared as multipart that cannot be parsed as such (no boundary, truncated parts).
+   * Nothing here takes uploads; without this it would be an unexpected failure, a 500.
+   */
+  @ExceptionHandler(MultipartException.class)
+  ResponseEntity<ProblemDetail> handleMultipart(MultipartException e) {
+    log.debug("Unreadable multipart body: {}", e.toString());
+    return ResponseEntity.status(ProblemType.MALFORMED_PAYLOAD.status())
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(
+            problem(
+                ProblemType.MALFORMED_PAYLOAD,
+                "The request body is declared as multipart but is not valid multipart content;"
+                    + " send application/json."));
   }
 
   @ExceptionHandler(Exception.class)
@@ -51,6 +74,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
       log.warn("Temporal did not answer: {}", e.toString());
       return ResponseEntity.status(ProblemType.TEMPORAL_UNAVAILABLE.status())
           .header(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS)
+          .contentType(MediaType.APPLICATION_PROBLEM_JSON)
           .body(
               problem(
                   ProblemType.TEMPORAL_UNAVAILABLE,
@@ -59,14 +83,33 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     // The message and trace go to the log only: they may name internals the caller has no use for.
     log.error("Unexpected failure", e);
     return ResponseEntity.status(ProblemType.INTERNAL_ERROR.status())
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
         .body(problem(ProblemType.INTERNAL_ERROR, "Unexpected error; the server log has details."));
+  }
+
+  /** A body over {@code ephemera.api.max-body} is a 413, not the 400 of an unreadable one. */
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(
+      HttpMessageNotReadableException ex,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    boolean tooLarge =
+        TemporalErrors.find(ex, RequestBodyGuard.BodyTooLargeException.class).isPresent();
+    return super.handleHttpMessageNotReadable(
+        ex, headers, tooLarge ? ProblemType.PAYLOAD_TOO_LARGE.status() : status, request);
   }
 
   @Override
   protected ResponseEntity<Object> handleExceptionInternal(
       Exception ex, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    // Set, not negotiated: content negotiation drops the body of an error response when the
+    // Accept header cannot be parsed (Accept: ///), leaving a bare status. Problems always go out.
+    HttpHeaders withType = new HttpHeaders();
+    withType.putAll(headers);
+    withType.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
     ResponseEntity<Object> response =
-        super.handleExceptionInternal(ex, body, headers, status, request);
+        super.handleExceptionInternal(ex, body, withType, status, request);
     if (response != null && response.getBody() instanceof ProblemDetail problem) {
       ProblemType type = typeOf(ex, response.getStatusCode());
       problem.setType(type.uri());
@@ -82,6 +125,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
   }
 
   private static ProblemType typeOf(Exception ex, HttpStatusCode status) {
+    if (TemporalErrors.find(ex, RequestBodyGuard.BodyTooLargeException.class).isPresent()) {
+      return ProblemType.PAYLOAD_TOO_LARGE;
+    }
     if (ex instanceof HttpMessageNotReadableException) {
       return ProblemType.MALFORMED_PAYLOAD;
     }
@@ -94,7 +140,16 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
   /** Spring's default details are generic; these say what to change. */
   private static void refine(Exception ex, ProblemDetail problem) {
-    if (ex instanceof HttpMessageNotReadableException e) {
+    Optional<RequestBodyGuard.BodyTooLargeException> tooLarge =
+        TemporalErrors.find(ex, RequestBodyGuard.BodyTooLargeException.class);
+    Optional<RequestBodyGuard.BodyTimeoutException> tooSlow =
+        TemporalErrors.find(ex, RequestBodyGuard.BodyTimeoutException.class);
+    if (tooLarge.isPresent()) {
+      problem.setDetail(tooLarge.get().getMessage());
+      problem.setProperty("limit", tooLarge.get().limit());
+    } else if (tooSlow.isPresent()) {
+      problem.setDetail(tooSlow.get().getMessage());
+    } else if (ex instanceof HttpMessageNotReadableException e) {
       String message = String.valueOf(e.getMessage());
       problem.setDetail(
           message.startsWith("Required request body is missing")
