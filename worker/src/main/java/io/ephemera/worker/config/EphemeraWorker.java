@@ -44,6 +44,7 @@ public class EphemeraWorker implements SmartLifecycle {
             client,
             WorkerFactoryOptions.newBuilder()
                 .setUsingVirtualWorkflowThreads(properties.virtualThreads())
+                .setWorkflowCacheSize(properties.workflowCacheSize())
                 .build());
     WorkflowImplementationOptions options =
         workflowOptions(activities, activityInterfaces(activityImplementations));
