@@ -159,7 +159,8 @@ final class LifecycleBench implements Benchmark {
       } catch (io.temporal.client.WorkflowNotFoundException e) {
         // not started yet
       }
-      Thread.sleep(10);
+      // Measured times come from history; the poll only says when to look.
+      Thread.sleep(25);
     }
     throw new IllegalStateException(id + " not " + phase + " within " + timeout);
   }
