@@ -14,7 +14,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param workflowCacheSize workflows kept in memory between their tasks (the SDK's default, 600). A
  *     review app lives for days: one that falls out of the cache replays its whole history on its
  *     next signal, timer or {@code status()} query. Size it to the live review apps a worker holds
- *     (about 100 KiB of heap each, see bench/README.md) when {@code status()} latency matters
+ *     when {@code status()} latency matters (the fleet benchmark in bench/ measures heap per app)
  */
 @ConfigurationProperties("ephemera.worker")
 public record WorkerProperties(
