@@ -63,6 +63,15 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
   private final KubernetesProperties props;
   private final ReviewAppManifests manifests;
   private final Clock clock;
+
+  /**
+   * The first pause of awaitRollout; pauses double up to {@code rollout-poll-interval}. A rollout
+   * that is done in a moment (image cached, one replica) is seen in a moment, instead of a whole
+   * interval after it finished: the lifecycle benchmark measured 2 s of its 2.3 s open-to-READY in
+   * that one sleep. Slow rollouts cost five extra GETs.
+   */
+  static final Duration FIRST_ROLLOUT_POLL = Duration.ofMillis(100);
+
   private final Sleeper sleeper;
   private volatile boolean podDiagnosticsForbidden;
 
@@ -142,6 +151,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
     String ns = validNamespace(request.namespace());
     String sha = shaLabel(request.sha());
     Instant deadline = clock.instant().plus(props.rolloutWaitBudget());
+    Duration pause = min(FIRST_ROLLOUT_POLL, props.rolloutPollInterval());
     while (true) {
       Deployment d = get(Deployment.class, APP, ns);
       if (d == null) {
@@ -175,7 +185,8 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
                 + ": "
                 + progress);
       }
-      sleep(props.rolloutPollInterval());
+      sleep(min(pause, Duration.between(clock.instant(), deadline)));
+      pause = min(pause.multipliedBy(2), props.rolloutPollInterval());
     }
   }
 
@@ -455,6 +466,10 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
       log.warn("Namespace {} has an unreadable deletionTimestamp '{}'", ns, timestamp);
       return null;
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private void sleep(Duration d) {

@@ -46,6 +46,7 @@ public class EphemeraWorker implements SmartLifecycle {
                 .setUsingVirtualWorkflowThreads(properties.virtualThreads())
                 // Workflow id, project and MR/job on every line an activity logs.
                 .setWorkerInterceptors(new ActivityLoggingInterceptor())
+                .setWorkflowCacheSize(properties.workflowCacheSize())
                 .build());
     WorkflowImplementationOptions options =
         workflowOptions(activities, activityInterfaces(activityImplementations));

@@ -11,7 +11,21 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     long-lived review apps do not each pin a platform thread
  * @param shutdownGrace how long in-flight activities get to finish (and heartbeat out) on shutdown
  *     before the worker stops
+ * @param workflowCacheSize workflows kept in memory between their tasks (the SDK's default, 600). A
+ *     review app lives for days: one that falls out of the cache replays its whole history on its
+ *     next signal, timer or {@code status()} query. Size it to the live review apps a worker holds
+ *     when {@code status()} latency matters (the fleet benchmark in bench/ measures heap per app)
  */
 @ConfigurationProperties("ephemera.worker")
 public record WorkerProperties(
-    @DefaultValue("true") boolean virtualThreads, @DefaultValue("30s") Duration shutdownGrace) {}
+    @DefaultValue("true") boolean virtualThreads,
+    @DefaultValue("30s") Duration shutdownGrace,
+    @DefaultValue("600") int workflowCacheSize) {
+
+  public WorkerProperties {
+    if (workflowCacheSize < 0) {
+      throw new IllegalArgumentException(
+          "ephemera.worker.workflow-cache-size must not be negative, was " + workflowCacheSize);
+    }
+  }
+}
