@@ -1,7 +1,17 @@
 package io.ephemera.reviewapp;
 
+import com.uber.m3.tally.Scope;
+import io.ephemera.activity.build.BuildActivities;
+import io.ephemera.activity.build.BuildRequest;
+import io.ephemera.activity.build.BuildResult;
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.config.ReviewSettings;
+import io.ephemera.activity.credentials.CredentialActivities;
+import io.ephemera.activity.credentials.CredentialPurpose;
+import io.ephemera.activity.credentials.CredentialRequest;
+import io.ephemera.activity.credentials.IssuedCredentials;
+import io.ephemera.activity.credentials.Lease;
+import io.ephemera.activity.credentials.RevokeRequest;
 import io.ephemera.activity.gitlab.CommitStatusRequest;
 import io.ephemera.activity.gitlab.DeploymentRequest;
 import io.ephemera.activity.gitlab.EnvironmentRequest;
@@ -35,7 +45,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
@@ -57,6 +69,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private static final Duration EXTEND_CAP_BEFORE_SETTINGS = Duration.ofDays(30);
 
   private static final Duration MAX_TEARDOWN_BACKOFF = Duration.ofMinutes(5);
+
+  /** The Secret in each review namespace that holds the registry pull credential. */
+  static final String PULL_SECRET = "registry-pull";
 
   /** How soon GitLab feedback that failed is tried again. */
   static final Duration FEEDBACK_RETRY = Duration.ofMinutes(1);
@@ -91,6 +106,12 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   private List<String> resources = List.of();
   private String lastError;
 
+  /** Leases not revoked yet: those of a build in flight, and the live pull credential's. */
+  private final List<Lease> leases = new ArrayList<>();
+
+  private String step;
+  private List<DeployStep> steps = new ArrayList<>();
+
   /** GitLab feedback: never fails a deploy; its last error shows in status until it succeeds. */
   private String feedbackError;
 
@@ -122,6 +143,8 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         autoStopAt = s.autoStopAt();
         resources = s.resources();
         lastError = s.lastError();
+        steps = new ArrayList<>(s.steps());
+        leases.addAll(s.leases());
       }
     }
   }
@@ -205,6 +228,8 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
     deployingSha = target.sha();
     lastError = null;
     deploymentId = null;
+    steps = new ArrayList<>();
+    long deployStarted = Workflow.currentTimeMillis();
     if (target.ref() != null) {
       ref = target.ref();
     }
@@ -225,6 +250,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       sha = target.sha();
       url = settings.urlScheme() + "://" + host();
       deployments++;
+      metrics()
+          .timer("ephemera_deploy_duration")
+          .record(com.uber.m3.util.Duration.ofMillis(Workflow.currentTimeMillis() - deployStarted));
       pushAutoStop();
       enter(ReviewAppPhase.READY);
       publishReady();
@@ -272,27 +300,200 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
                               "running",
                               null)));
     }
+    String image =
+        settings.buildEnabled()
+            ? buildImage(target)
+            : settings.image(request.projectPath(), target.sha());
     List<String> objects =
         new ArrayList<>(
-            k8s("Ensure namespace " + namespace)
-                .ensureNamespace(
-                    new NamespaceSpec(
-                        namespace, workflowId, request.projectId(), request.mrIid())));
+            step(
+                "namespace",
+                () ->
+                    k8s("Ensure namespace " + namespace)
+                        .ensureNamespace(
+                            new NamespaceSpec(
+                                namespace, workflowId, request.projectId(), request.mrIid()))));
     resources = List.copyOf(objects);
-    String image = settings.image(request.projectPath(), target.sha());
+    issuePullCredentials(target);
     objects.addAll(
-        k8s("Apply " + shortSha(target.sha()) + " at " + host())
-            .applyWorkload(new WorkloadSpec(namespace, workflowId, target.sha(), image, host())));
+        step(
+            "workload",
+            () ->
+                k8s("Apply " + shortSha(target.sha()) + " at " + host())
+                    .applyWorkload(
+                        new WorkloadSpec(
+                            namespace, workflowId, target.sha(), image, host(), PULL_SECRET))));
     resources = List.copyOf(objects);
-    k8s("Roll out " + shortSha(target.sha()))
-        .awaitRollout(new RolloutRequest(namespace, target.sha()));
+    step(
+        "rollout",
+        () ->
+            k8s("Roll out " + shortSha(target.sha()))
+                .awaitRollout(new RolloutRequest(namespace, target.sha())));
+  }
+
+  /**
+   * Issues the build's credentials into the build's own Secret, builds, and revokes them right
+   * after, whatever the outcome: a build credential must not outlive its build. The revocation runs
+   * detached, so a newer push or a stop that cancels the build still revokes.
+   */
+  private String buildImage(DeployRequest target) {
+    String name = buildName(target.sha());
+    BuildRequest build =
+        new BuildRequest(
+            workflowId,
+            request.projectId(),
+            request.projectPath(),
+            target.sha(),
+            settings.buildNamespace(),
+            name,
+            settings.image(request.projectPath(), target.sha()),
+            name);
+    List<Lease> issued = new ArrayList<>();
+    boolean finished = false;
+    try {
+      IssuedCredentials credentials =
+          step(
+              "credentials",
+              () ->
+                  credentials("Issue build credentials for " + shortSha(target.sha()))
+                      .issue(
+                          new CredentialRequest(
+                              workflowId,
+                              request.projectId(),
+                              request.projectPath(),
+                              CredentialPurpose.BUILD,
+                              settings.buildNamespace(),
+                              name)));
+      issued.addAll(credentials.leases());
+      leases.addAll(credentials.leases());
+      BuildResult result =
+          step(
+              "build",
+              () -> builds("Build " + shortSha(target.sha())).build(build),
+              r -> r.skipped() ? "skipped: the registry has " + r.image() : "ok");
+      finished = true;
+      return result.image();
+    } finally {
+      boolean buildFinished = finished;
+      Workflow.newDetachedCancellationScope(
+              () -> {
+                revokeQuietly(issued, "build credentials of " + shortSha(target.sha()));
+                if (!buildFinished) {
+                  // The builder cleans up after itself; this covers one whose worker died mid-way
+                  // (a timeout) and costs one idempotent call otherwise.
+                  quietly(
+                      "delete build " + name,
+                      () -> builds("Delete build " + name).deleteBuild(build));
+                }
+              })
+          .run();
+    }
+  }
+
+  /**
+   * Writes a fresh registry pull credential into the review namespace; the credentials it replaces
+   * are revoked at once, since the Secret no longer holds them.
+   */
+  private void issuePullCredentials(DeployRequest target) {
+    List<Lease> previous = List.copyOf(leases);
+    IssuedCredentials pull =
+        step(
+            "pull-credentials",
+            () ->
+                credentials("Issue pull credentials for " + shortSha(target.sha()))
+                    .issue(
+                        new CredentialRequest(
+                            workflowId,
+                            request.projectId(),
+                            request.projectPath(),
+                            CredentialPurpose.DEPLOY,
+                            namespace,
+                            PULL_SECRET)));
+    leases.addAll(pull.leases());
+    if (!previous.isEmpty()) {
+      Workflow.newDetachedCancellationScope(
+              () -> revokeQuietly(previous, "replaced pull credentials"))
+          .run();
+    }
+  }
+
+  /**
+   * Revokes {@code toRevoke}; a failure leaves them in {@link #leases}, so teardown (which insists)
+   * revokes them later. Never fails the deploy.
+   */
+  private void revokeQuietly(List<Lease> toRevoke, String what) {
+    List<Lease> revocable = toRevoke.stream().filter(Lease::revocable).toList();
+    if (revocable.isEmpty()) {
+      leases.removeAll(toRevoke);
+      return;
+    }
+    if (quietly(
+        "revoke " + what,
+        () -> credentials("Revoke " + what).revoke(new RevokeRequest(workflowId, revocable)))) {
+      leases.removeAll(toRevoke);
+    }
+  }
+
+  /** Runs a best-effort step; a failure is logged and answered {@code false}. */
+  private boolean quietly(String what, Runnable body) {
+    try {
+      body.run();
+      return true;
+    } catch (ActivityFailure e) {
+      log.warn("{}: {} failed, left for teardown: {}", workflowId, what, describe(e));
+      return false;
+    }
+  }
+
+  private <T> T step(String name, Supplier<T> body) {
+    return step(name, body, r -> "ok");
+  }
+
+  /** Runs one deploy step, recording it in {@code status().steps()} for people to follow. */
+  private <T> T step(
+      String name, Supplier<T> body, java.util.function.Function<T, String> outcome) {
+    int index = steps.size();
+    steps.add(DeployStep.started(name, now()));
+    step = name;
+    describeCurrent();
+    try {
+      T result = body.get();
+      steps.set(index, steps.get(index).finished(now(), outcome.apply(result)));
+      return result;
+    } catch (TemporalFailure e) {
+      String why =
+          CancellationScope.current().isCancelRequested() || e instanceof CanceledFailure
+              ? "cancelled"
+              : "failed: " + describe(e);
+      steps.set(index, steps.get(index).finished(now(), why));
+      throw e;
+    } finally {
+      step = null;
+    }
+  }
+
+  /** The build's name: its Job's and its Secret's, unique per merge request and commit. */
+  private String buildName(String sha) {
+    return Names.dns1123Label("build-" + namespace + "-" + shortSha(sha), Names.MAX_LABEL);
   }
 
   /** Ordered, idempotent, and retried until done: nothing may outlive the review app. */
   private void teardown() {
     String errorBeforeTeardown = lastError;
+    long teardownStarted = Workflow.currentTimeMillis();
     enter(ReviewAppPhase.STOPPING);
     log.info("Tearing down {}: {}", workflowId, stopReason);
+    if (!leases.isEmpty()) {
+      List<Lease> revocable = leases.stream().filter(Lease::revocable).toList();
+      if (!revocable.isEmpty()) {
+        untilDone(
+            "revoke leases",
+            () ->
+                credentials("Revoke " + revocable.size() + " lease(s)")
+                    .revoke(new RevokeRequest(workflowId, revocable)));
+      }
+      leases.clear();
+    }
     untilDone("delete ingress", () -> k8s("Delete ingress").deleteIngress(namespace));
     untilDone("delete workloads", () -> k8s("Delete workloads").deleteWorkloads(namespace));
     untilDone(
@@ -345,6 +546,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
                             noteId)));
     // Teardown errors were overcome (it finished); a deploy error still explains the app's end.
     lastError = errorBeforeTeardown;
+    metrics()
+        .timer("ephemera_teardown_duration")
+        .record(com.uber.m3.util.Duration.ofMillis(Workflow.currentTimeMillis() - teardownStarted));
     enter(ReviewAppPhase.STOPPED);
     log.info("{} stopped: {}", workflowId, stopReason);
   }
@@ -457,7 +661,10 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         autoStopAt,
         resources,
         lastError != null ? lastError : feedbackError,
-        stopReason);
+        stopReason,
+        step,
+        steps,
+        leases);
   }
 
   private ReviewAppRequest carryOver() {
@@ -596,6 +803,21 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         + "/extend`)";
   }
 
+  private static CredentialActivities credentials(String summary) {
+    return Workflow.newActivityStub(
+        CredentialActivities.class, ActivityOptions.newBuilder().setSummary(summary).build());
+  }
+
+  private static BuildActivities builds(String summary) {
+    return Workflow.newActivityStub(
+        BuildActivities.class, ActivityOptions.newBuilder().setSummary(summary).build());
+  }
+
+  /** Review-app metrics; Temporal's scope emits nothing while a history is replayed. */
+  private static Scope metrics() {
+    return Workflow.getMetricsScope().tagged(Map.of("kind", Labels.KIND_REVIEW_APP));
+  }
+
   private static GitLabFeedbackActivities gitlab(String summary) {
     return Workflow.newActivityStub(
         GitLabFeedbackActivities.class, ActivityOptions.newBuilder().setSummary(summary).build());
@@ -619,6 +841,14 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
         live
             ? EphemeraSearchAttributes.ENVIRONMENT_URL.valueSet(url)
             : EphemeraSearchAttributes.ENVIRONMENT_URL.valueUnset());
+    metrics().tagged(Map.of("phase", next.name())).counter("ephemera_phase_transitions").inc(1);
+    describeCurrent();
+  }
+
+  /** The current details the Temporal UI shows above the history. */
+  private void describeCurrent() {
+    ReviewAppPhase next = phase;
+    boolean live = next == ReviewAppPhase.READY && url != null;
     StringBuilder details =
         new StringBuilder("**")
             .append(next)
@@ -628,6 +858,9 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
             .append(request.mrIid());
     if (sha != null) {
       details.append(" at `").append(shortSha(sha)).append('`');
+    }
+    if (step != null) {
+      details.append("\n\nStep: ").append(step);
     }
     if (live) {
       details.append("\n\n").append(url);

@@ -548,6 +548,7 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
     history.add(new RunnerStatus.PhaseChange(next, now(), note));
     // The Temporal UI: find runners by phase, and read where this one is and why.
     Workflow.upsertTypedSearchAttributes(EphemeraSearchAttributes.PHASE.valueSet(next.name()));
+    recordMetrics(next);
     Workflow.setCurrentDetails(
         "**"
             + next
@@ -559,6 +560,27 @@ public class RunnerWorkflowImpl implements RunnerWorkflow {
             + request.projectPath()
             + (note == null ? "" : "\n\n" + note));
     log.info("{}: {} ({})", workflowId, next, note);
+  }
+
+  /**
+   * Phase counts, the queue time (pending job to compute waiting for it) and the lifetime (pending
+   * job to compensated). Temporal's metrics scope emits nothing while a history is replayed.
+   */
+  private void recordMetrics(RunnerPhase next) {
+    com.uber.m3.tally.Scope scope =
+        Workflow.getMetricsScope().tagged(java.util.Map.of("kind", Labels.KIND_RUNNER));
+    scope
+        .tagged(java.util.Map.of("phase", next.name()))
+        .counter("ephemera_phase_transitions")
+        .inc(1);
+    com.uber.m3.util.Duration sinceCreated =
+        com.uber.m3.util.Duration.ofMillis(
+            Math.max(0, Workflow.currentTimeMillis() - createdAt.toEpochMilli()));
+    if (next == RunnerPhase.WAITING) {
+      scope.timer("ephemera_runner_queue").record(sinceCreated);
+    } else if (next == RunnerPhase.FINISHED || next == RunnerPhase.FAILED) {
+      scope.timer("ephemera_runner_lifetime").record(sinceCreated);
+    }
   }
 
   @Override

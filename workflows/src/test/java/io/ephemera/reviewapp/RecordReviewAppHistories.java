@@ -7,15 +7,19 @@ import static io.ephemera.reviewapp.ReviewAppTesting.WORKFLOW_ID;
 import static io.ephemera.reviewapp.ReviewAppTesting.awaitReady;
 import static io.ephemera.reviewapp.ReviewAppTesting.awaitStatus;
 import static io.ephemera.reviewapp.ReviewAppTesting.awaitTrue;
+import static io.ephemera.reviewapp.ReviewAppTesting.buildMock;
 import static io.ephemera.reviewapp.ReviewAppTesting.configMock;
+import static io.ephemera.reviewapp.ReviewAppTesting.credentialsMock;
 import static io.ephemera.reviewapp.ReviewAppTesting.deploy;
 import static io.ephemera.reviewapp.ReviewAppTesting.rollout;
 import static io.ephemera.reviewapp.ReviewAppTesting.signalWithStart;
 import static io.ephemera.reviewapp.ReviewAppTesting.startEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.when;
 
+import io.ephemera.activity.build.BuildActivities;
 import io.ephemera.activity.kubernetes.NamespaceState;
 import io.ephemera.common.FailureType;
 import io.temporal.client.WorkflowClient;
@@ -129,6 +133,50 @@ class RecordReviewAppHistories {
       assertStopped(app);
       write(client, "push-during-deploy-close.json");
     } finally {
+      kubernetes.close();
+    }
+  }
+
+  /** Open → the build fails (FAILED, build lease revoked) → push → READY → closed → STOPPED. */
+  @Test
+  void buildFailsThenPushThenClose() throws IOException {
+    ControllableKubernetes kubernetes = new ControllableKubernetes();
+    BuildActivities builds = buildMock();
+    doThrow(FailureType.BuildFailed.failure("kaniko exited 1; last lines:\nCOPY failed"))
+        .when(builds)
+        .build(argThat(b -> b != null && SHA_A.equals(b.sha())));
+    try (TestWorkflowEnvironment env =
+        startEnvironment(kubernetes, configMock(), credentialsMock(), builds)) {
+      WorkflowClient client = env.getWorkflowClient();
+      ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
+      awaitStatus(app, "FAILED", s -> s.phase() == ReviewAppPhase.FAILED && s.leases().isEmpty());
+      app.deploy(deploy(SHA_B, "delivery-2"));
+      awaitReady(app, SHA_B);
+      app.stop("merge request closed");
+      assertStopped(app);
+      write(client, "build-fails-push-close.json");
+    } finally {
+      kubernetes.close();
+    }
+  }
+
+  /** Open → closed while the build runs: build cancelled, its lease revoked → STOPPED. */
+  @Test
+  void closeDuringBuild() throws IOException {
+    ControllableKubernetes kubernetes = new ControllableKubernetes();
+    ReviewAppCredentialsAndBuildTest.HeldBuilds builds =
+        new ReviewAppCredentialsAndBuildTest.HeldBuilds();
+    builds.hold(SHA_A);
+    try (TestWorkflowEnvironment env =
+        startEnvironment(kubernetes, configMock(), credentialsMock(), builds)) {
+      WorkflowClient client = env.getWorkflowClient();
+      ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
+      awaitTrue("the build of A began", () -> builds.started.contains(SHA_A));
+      app.stop("merge request closed");
+      assertStopped(app);
+      write(client, "close-during-build.json");
+    } finally {
+      builds.close();
       kubernetes.close();
     }
   }

@@ -8,8 +8,16 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
+import io.ephemera.activity.build.BuildActivities;
+import io.ephemera.activity.build.BuildRequest;
+import io.ephemera.activity.build.BuildResult;
 import io.ephemera.activity.config.ConfigActivities;
 import io.ephemera.activity.config.ReviewSettings;
+import io.ephemera.activity.credentials.CredentialActivities;
+import io.ephemera.activity.credentials.CredentialPurpose;
+import io.ephemera.activity.credentials.CredentialRequest;
+import io.ephemera.activity.credentials.IssuedCredentials;
+import io.ephemera.activity.credentials.Lease;
 import io.ephemera.activity.gitlab.GitLabFeedbackActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.kubernetes.NamespaceSpec;
@@ -50,6 +58,7 @@ final class ReviewAppTesting {
   static final String NAMESPACE = Names.reviewNamespace(PROJECT_ID, PROJECT_PATH, MR_IID);
   static final String URL = "https://mr-7.review.example.test";
   static final String HOST = "mr-7.review.example.test";
+  static final String BUILD_NAMESPACE = "ephemera-builds";
 
   static final String SHA_A = "a".repeat(40);
   static final String SHA_B = "b".repeat(40);
@@ -77,7 +86,9 @@ final class ReviewAppTesting {
         "{registry}/{project}:{sha}",
         "registry.example.test",
         STUCK_AFTER,
-        TEARDOWN_POLL);
+        TEARDOWN_POLL,
+        true,
+        BUILD_NAMESPACE);
   }
 
   static String image(String sha) {
@@ -89,7 +100,8 @@ final class ReviewAppTesting {
   }
 
   static WorkloadSpec workloadSpec(String sha) {
-    return new WorkloadSpec(NAMESPACE, WORKFLOW_ID, sha, image(sha), HOST);
+    return new WorkloadSpec(
+        NAMESPACE, WORKFLOW_ID, sha, image(sha), HOST, ReviewAppWorkflowImpl.PULL_SECRET);
   }
 
   static RolloutRequest rollout(String sha) {
@@ -124,9 +136,17 @@ final class ReviewAppTesting {
         .setActivityOptions(
             ActivityDefaults.perType(
                 defaults,
-                Map.of("KubernetesAwaitRollout", waits, "KubernetesAwaitNamespaceGone", waits),
+                Map.of(
+                    "KubernetesAwaitRollout",
+                    waits,
+                    "KubernetesAwaitNamespaceGone",
+                    waits,
+                    "BuildBuild",
+                    waits),
                 KubernetesActivities.class,
-                GitLabFeedbackActivities.class))
+                GitLabFeedbackActivities.class,
+                CredentialActivities.class,
+                BuildActivities.class))
         .build();
   }
 
@@ -153,6 +173,12 @@ final class ReviewAppTesting {
     if (java.util.Arrays.stream(activities).noneMatch(a -> a instanceof GitLabFeedbackActivities)) {
       worker.registerActivitiesImplementations(feedbackMock());
     }
+    if (java.util.Arrays.stream(activities).noneMatch(a -> a instanceof CredentialActivities)) {
+      worker.registerActivitiesImplementations(credentialsMock());
+    }
+    if (java.util.Arrays.stream(activities).noneMatch(a -> a instanceof BuildActivities)) {
+      worker.registerActivitiesImplementations(buildMock());
+    }
     env.start();
     return env;
   }
@@ -165,6 +191,41 @@ final class ReviewAppTesting {
     when(gitlab.recordDeployment(any())).thenReturn(22L);
     when(gitlab.upsertNote(any())).thenReturn(33L);
     return gitlab;
+  }
+
+  /** The lease each {@link #credentialsMock} issue answers for {@code purpose}. */
+  static Lease lease(CredentialPurpose purpose, int n) {
+    return new Lease(
+        "aws/creds/review/" + purpose.name().toLowerCase() + "-" + n,
+        purpose == CredentialPurpose.BUILD ? "build-cache" : "registry-pull",
+        purpose == CredentialPurpose.BUILD ? "aws/creds/review" : "registry/pull",
+        java.time.Instant.parse("2030-01-01T00:00:00Z"));
+  }
+
+  /** Issues one fresh lease per call (numbered per purpose) and revokes without complaint. */
+  static CredentialActivities credentialsMock() {
+    CredentialActivities credentials =
+        mock(CredentialActivities.class, withSettings().withoutAnnotations());
+    java.util.concurrent.atomic.AtomicInteger issued =
+        new java.util.concurrent.atomic.AtomicInteger();
+    when(credentials.issue(any()))
+        .thenAnswer(
+            inv -> {
+              CredentialRequest r = inv.getArgument(0);
+              return new IssuedCredentials(
+                  r.secretNamespace(),
+                  r.secretName(),
+                  List.of(lease(r.purpose(), issued.incrementAndGet())));
+            });
+    return credentials;
+  }
+
+  /** Builds instantly and answers the destination as the image. */
+  static BuildActivities buildMock() {
+    BuildActivities builds = mock(BuildActivities.class, withSettings().withoutAnnotations());
+    when(builds.build(any()))
+        .thenAnswer(inv -> new BuildResult(inv.<BuildRequest>getArgument(0).destination(), false));
+    return builds;
   }
 
   /** A Kubernetes mock that succeeds at everything, as Temporal's docs advise creating it. */

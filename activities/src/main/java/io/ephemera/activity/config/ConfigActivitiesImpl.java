@@ -7,9 +7,17 @@ public class ConfigActivitiesImpl implements ConfigActivities {
   private final ReviewSettings review;
   private final RunnerSettings runners;
 
+  /**
+   * @param buildEnabled whether deploys build their image ({@code ephemera.build.enabled})
+   * @param buildNamespace where builds run ({@code ephemera.build.namespace})
+   */
   public ConfigActivitiesImpl(
-      ReviewProperties review, KubernetesProperties kubernetes, RunnerProperties runners) {
-    this.review = review.toSettings(kubernetes.tls().enabled());
+      ReviewProperties review,
+      KubernetesProperties kubernetes,
+      RunnerProperties runners,
+      boolean buildEnabled,
+      String buildNamespace) {
+    this.review = review.toSettings(kubernetes.tls().enabled(), buildEnabled, buildNamespace);
     this.runners = runners.toSettings();
   }
 

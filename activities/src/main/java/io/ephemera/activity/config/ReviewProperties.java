@@ -11,7 +11,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param hostTemplate the Ingress host. The default follows the architecture ({@code
  *     mr-{iid}.{domain}}); installations serving several projects from one domain should use {@code
  *     mr-{iid}-{project}.{domain}}, since MR numbers repeat across projects
- * @param imageTemplate the image of a commit, until image builds take over
+ * @param imageTemplate the image reference of a commit: what a build pushes, and what is deployed
  * @param autoStop idle time after the last deploy or extend before the app is torn down
  * @param autoStopJitter the most that is added at random to each auto-stop time; ten minutes
  *     spreads thousands of apps opened together over enough seconds not to stampede the cluster
@@ -48,7 +48,7 @@ public record ReviewProperties(
    * @param tls whether Ingresses serve TLS ({@code ephemera.kubernetes.tls.enabled}), which decides
    *     the URL scheme: one setting, so the URL can never disagree with the Ingress
    */
-  public ReviewSettings toSettings(boolean tls) {
+  public ReviewSettings toSettings(boolean tls, boolean buildEnabled, String buildNamespace) {
     return new ReviewSettings(
         autoStop,
         autoStopJitter,
@@ -59,6 +59,8 @@ public record ReviewProperties(
         imageTemplate,
         registry,
         namespaceStuckAfter,
-        teardownPollInterval);
+        teardownPollInterval,
+        buildEnabled,
+        buildNamespace);
   }
 }

@@ -5,6 +5,7 @@ import io.ephemera.common.Names;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.LimitRange;
 import io.fabric8.kubernetes.api.model.LimitRangeBuilder;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -21,6 +22,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -157,6 +159,10 @@ final class ReviewAppManifests {
         // A review app has no business with the Kubernetes API; without a token it cannot be used
         // to reach it either.
         .withAutomountServiceAccountToken(false)
+        .withImagePullSecrets(
+            spec.imagePullSecret() == null
+                ? List.of()
+                : List.of(new LocalObjectReference(spec.imagePullSecret())))
         .addNewContainer()
         .withName(APP)
         .withImage(spec.image())

@@ -1,5 +1,7 @@
 package io.ephemera.api.environments;
 
+import io.ephemera.activity.credentials.Lease;
+import io.ephemera.reviewapp.DeployStep;
 import io.ephemera.reviewapp.ReviewAppPhase;
 import io.ephemera.reviewapp.ReviewAppStatus;
 import java.time.Instant;
@@ -8,7 +10,9 @@ import java.util.List;
 /**
  * A review app as the REST API shows it: the workflow's {@link ReviewAppStatus} plus the id of the
  * workflow that owns it. A separate record, so that the wire format and the history format can
- * evolve on their own.
+ * evolve on their own. {@code step} is the deploy step running now and {@code steps} those of the
+ * current or last deploy (credentials, build, namespace, pull-credentials, workload, rollout);
+ * {@code leases} are the Vault leases not revoked yet: ids, paths and expiry, never a secret.
  */
 record ReviewAppView(
     String workflowId,
@@ -23,7 +27,10 @@ record ReviewAppView(
     Instant autoStopAt,
     List<String> resources,
     String lastError,
-    String stopReason) {
+    String stopReason,
+    String step,
+    List<DeployStep> steps,
+    List<Lease> leases) {
 
   static ReviewAppView of(String workflowId, ReviewAppStatus s) {
     return new ReviewAppView(
@@ -39,7 +46,10 @@ record ReviewAppView(
         s.autoStopAt(),
         s.resources(),
         s.lastError(),
-        s.stopReason());
+        s.stopReason(),
+        s.step(),
+        s.steps(),
+        s.leases());
   }
 
   /** The last known status of a workflow that ended abnormally: no phase, and why in lastError. */
@@ -58,12 +68,30 @@ record ReviewAppView(
         autoStopAt,
         resources,
         last,
-        stopReason);
+        stopReason,
+        step,
+        steps,
+        leases);
   }
 
   /** A review app whose status could not be read; the phase is left unknown rather than guessed. */
   static ReviewAppView unknown(String workflowId, long projectId, long mrIid, String why) {
     return new ReviewAppView(
-        workflowId, projectId, null, mrIid, null, null, null, null, 0, null, List.of(), why, null);
+        workflowId,
+        projectId,
+        null,
+        mrIid,
+        null,
+        null,
+        null,
+        null,
+        0,
+        null,
+        List.of(),
+        why,
+        null,
+        null,
+        List.of(),
+        List.of());
   }
 }

@@ -37,7 +37,7 @@ class WorkerConfiguration {
   @Bean
   ConfigActivitiesImpl configActivities(
       ReviewProperties review, KubernetesProperties kubernetes, RunnerProperties runners) {
-    return new ConfigActivitiesImpl(review, kubernetes, runners);
+    return new ConfigActivitiesImpl(review, kubernetes, runners, true, "ephemera-builds");
   }
 
   @Bean

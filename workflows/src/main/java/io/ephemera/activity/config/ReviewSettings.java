@@ -18,6 +18,9 @@ import java.time.Duration;
  * @param registry the registry in {@code imageTemplate}
  * @param namespaceStuckAfter how long a namespace may stay Terminating before it is reported
  * @param teardownPollInterval pause between checks of a namespace that is not gone yet
+ * @param buildEnabled whether each deploy builds its image (credentials, then a build); when off,
+ *     the image of {@code imageTemplate} is deployed as it is, built elsewhere (e.g. by CI)
+ * @param buildNamespace where builds run and their credentials Secrets live
  */
 public record ReviewSettings(
     Duration autoStop,
@@ -29,7 +32,9 @@ public record ReviewSettings(
     String imageTemplate,
     String registry,
     Duration namespaceStuckAfter,
-    Duration teardownPollInterval) {
+    Duration teardownPollInterval,
+    boolean buildEnabled,
+    String buildNamespace) {
 
   public String host(long projectId, String projectSlug, long mrIid) {
     return hostTemplate
