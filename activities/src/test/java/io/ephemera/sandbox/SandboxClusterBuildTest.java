@@ -57,6 +57,8 @@ class SandboxClusterBuildTest {
                 Duration.ofSeconds(20),
                 Duration.ofMillis(50),
                 0,
+                null,
+                null,
                 null)
             .withDefaultGitUrl(URI.create("http://127.0.0.1:1"))
             .withRegistryScheme("http");

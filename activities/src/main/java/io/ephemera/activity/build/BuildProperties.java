@@ -28,6 +28,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param pollInterval pause between two reads of the Job
  * @param logTailLines how many lines of the build log a failure carries
  * @param registry how the registry is spoken to for the "tag already exists" check
+ * @param enabled whether deploys build images at all ({@code false}: the image template names an
+ *     image built elsewhere, and the deploy skips the credentials and build steps)
+ * @param namespace the namespace build Jobs and their credential Secrets are created in, kept apart
+ *     from review namespaces so a build's push credential is never readable by the app it builds
  */
 @ConfigurationProperties("ephemera.build")
 public record BuildProperties(
@@ -41,7 +45,9 @@ public record BuildProperties(
     Duration waitBudget,
     Duration pollInterval,
     int logTailLines,
-    Registry registry) {
+    Registry registry,
+    Boolean enabled,
+    String namespace) {
 
   static final String PREFIX = "ephemera.build.";
 
@@ -53,6 +59,9 @@ public record BuildProperties(
    * feature flags in minor releases); Chainguard's fork releases source only, its images being for
    * Chainguard customers. Pinned, never {@code latest}: the flags below are our contract with it.
    */
+  /** Where build Jobs run unless configured: the namespace the Helm chart creates for them. */
+  public static final String DEFAULT_NAMESPACE = "ephemera-builds";
+
   public static final String DEFAULT_EXECUTOR_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3";
 
   public BuildProperties {
@@ -91,11 +100,17 @@ public record BuildProperties(
           PREFIX + "log-tail-lines must be 1..1000, was " + logTailLines);
     }
     registry = registry == null ? Registry.DEFAULT : registry;
+    enabled = enabled == null || enabled;
+    namespace = orDefault(namespace, DEFAULT_NAMESPACE);
+    if (!io.ephemera.common.Names.isDns1123Label(namespace)) {
+      throw new IllegalArgumentException(
+          PREFIX + "namespace must be a DNS-1123 label, was '" + namespace + "'");
+    }
   }
 
   /** Every default, as an empty configuration gives them. */
   public static BuildProperties defaults() {
-    return new BuildProperties(null, null, null, null, null, 0, 0, null, null, 0, null);
+    return new BuildProperties(null, null, null, null, null, 0, 0, null, null, 0, null, null, null);
   }
 
   /** These properties with GitLab's URL as the git context when none is configured. */
@@ -119,7 +134,9 @@ public record BuildProperties(
         waitBudget,
         pollInterval,
         logTailLines,
-        new Registry(scheme, registry.timeout()));
+        new Registry(scheme, registry.timeout()),
+        enabled,
+        namespace);
   }
 
   BuildProperties withContext(Context c) {
@@ -134,7 +151,9 @@ public record BuildProperties(
         waitBudget,
         pollInterval,
         logTailLines,
-        registry);
+        registry,
+        enabled,
+        namespace);
   }
 
   /**

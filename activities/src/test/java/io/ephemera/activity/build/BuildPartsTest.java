@@ -103,15 +103,29 @@ class BuildPartsTest {
     assertThatThrownBy(
             () ->
                 new BuildProperties(
-                    null, null, null, List.of("cache=false"), null, 0, 0, null, null, 0, null))
+                    null,
+                    null,
+                    null,
+                    List.of("cache=false"),
+                    null,
+                    0,
+                    0,
+                    null,
+                    null,
+                    0,
+                    null,
+                    null,
+                    null))
         .hasMessageContaining("ephemera.build.extra-args");
     assertThatThrownBy(
             () ->
                 new BuildProperties(
-                    null, null, null, null, null, 0, 0, Duration.ZERO, null, 0, null))
+                    null, null, null, null, null, 0, 0, Duration.ZERO, null, 0, null, null, null))
         .hasMessageContaining("ephemera.build.wait-budget");
     assertThatThrownBy(
-            () -> new BuildProperties(null, null, null, null, null, 0, 0, null, null, 5000, null))
+            () ->
+                new BuildProperties(
+                    null, null, null, null, null, 0, 0, null, null, 5000, null, null, null))
         .hasMessageContaining("ephemera.build.log-tail-lines");
   }
 }

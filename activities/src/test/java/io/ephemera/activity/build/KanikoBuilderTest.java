@@ -191,7 +191,9 @@ class KanikoBuilderTest {
             null,
             null,
             0,
-            new BuildProperties.Registry("http", null));
+            new BuildProperties.Registry("http", null),
+            null,
+            null);
     builds = stub(props(custom));
     AtomicReference<Job> seen = new AtomicReference<>();
     time.onSleep(

@@ -1,5 +1,6 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.build.BuildProperties;
 import io.ephemera.activity.config.ConfigActivitiesImpl;
 import io.ephemera.activity.config.ReviewProperties;
 import io.ephemera.activity.config.RunnerProperties;
@@ -24,7 +25,8 @@ import org.springframework.context.annotation.Configuration;
   WorkerProperties.class,
   ReviewProperties.class,
   RunnerProperties.class,
-  KubernetesProperties.class
+  KubernetesProperties.class,
+  BuildProperties.class
 })
 class WorkerConfiguration {
 
@@ -36,8 +38,12 @@ class WorkerConfiguration {
 
   @Bean
   ConfigActivitiesImpl configActivities(
-      ReviewProperties review, KubernetesProperties kubernetes, RunnerProperties runners) {
-    return new ConfigActivitiesImpl(review, kubernetes, runners, true, "ephemera-builds");
+      ReviewProperties review,
+      KubernetesProperties kubernetes,
+      RunnerProperties runners,
+      BuildProperties build) {
+    return new ConfigActivitiesImpl(
+        review, kubernetes, runners, build.enabled(), build.namespace());
   }
 
   @Bean
