@@ -2,11 +2,21 @@ package io.ephemera.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import io.ephemera.common.EphemeraSearchAttributes;
+import io.ephemera.sandbox.SandboxVault;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.temporal.api.workflowservice.v1.ListClosedWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.common.SearchAttributes;
+import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +25,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -28,8 +41,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Boots Ephemera as a newcomer would (local profile: embedded Temporal, sandbox cluster), drives it
- * only through HTTP, and watches a merge request's environment come and go.
+ * Boots Ephemera as a newcomer would (local profile: embedded Temporal, sandbox cluster, GitLab,
+ * Vault and registry), drives it only through HTTP, and watches a merge request's environment come
+ * and go: its deploy going through credentials, build and rollout, every lease revoked after
+ * teardown, and no secret value in any workflow history.
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
@@ -46,6 +61,8 @@ class ReviewAppEndToEndTest {
 
   @LocalServerPort int port;
   @Autowired WorkflowClient temporal;
+  @Autowired WorkflowServiceStubs stubs;
+  @Autowired KubernetesClient kubernetes;
 
   @Value("${ephemera.gitlab.webhook-token}")
   String webhookToken;
@@ -61,6 +78,8 @@ class ReviewAppEndToEndTest {
     assertThat(text(ready, "sha")).isEqualTo("da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
     String namespace = text(ready, "namespace");
     assertThat(namespaceNames()).contains(namespace);
+    theDeployWentThroughCredentialsBuildAndRollout(ready);
+    thePullCredentialIsARealSandboxSecretInTheNamespace(namespace);
     JsonNode gitlab = awaitGitLab(g -> size(g, "statuses", "success") == 1);
     theTemporalUiCanFindAndReadIt("review-app/4242/mr-7", text(ready, "url"));
     assertThat(gitlab.get("environments")).hasSize(1);
@@ -90,6 +109,115 @@ class ReviewAppEndToEndTest {
         awaitGitLab(g -> "stopped".equals(g.get("environments").get(0).get("state").asString()));
     assertThat(afterClose.get("notes")).hasSize(1);
     assertThat(afterClose.get("notes").get(0).get("body").asString()).contains("stopped");
+
+    noLeaseIsLeftActiveAndNoBuildIsLeft();
+    noSecretReachedAnyWorkflowHistory();
+  }
+
+  /** The deploy's steps, in order, as an operator sees them in status(). */
+  private static void theDeployWentThroughCredentialsBuildAndRollout(JsonNode ready) {
+    List<String> names = new ArrayList<>();
+    for (JsonNode step : ready.get("steps")) {
+      names.add(text(step, "name"));
+      assertThat(text(step, "finishedAt")).as(step.toString()).isNotNull();
+      assertThat(text(step, "outcome")).as(step.toString()).isIn("ok", "skipped");
+    }
+    assertThat(names)
+        .containsExactly(
+            "credentials", "build", "namespace", "pull-credentials", "workload", "rollout");
+    // Lease ids, paths and expiry only: the values stayed in the Secrets.
+    assertThat(ready.get("leases")).isNotEmpty();
+    assertThat(ready.toString()).doesNotContain(SandboxVault.MARKER);
+  }
+
+  /**
+   * Proves the secret check below can fail: the sandbox Vault's values (each carrying the marker)
+   * really were issued and written into the review namespace's pull Secret.
+   */
+  private void thePullCredentialIsARealSandboxSecretInTheNamespace(String namespace) {
+    Secret pull = kubernetes.secrets().inNamespace(namespace).withName("registry-pull").get();
+    assertThat(pull).as("registry-pull Secret in " + namespace).isNotNull();
+    String decoded =
+        pull.getData().values().stream()
+            .map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8))
+            .reduce("", String::concat);
+    assertThat(decoded).contains(SandboxVault.MARKER);
+  }
+
+  /** After teardown: every lease the sandbox Vault issued is revoked, and no build Job is left. */
+  private void noLeaseIsLeftActiveAndNoBuildIsLeft() throws Exception {
+    JsonNode inventory = null;
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (System.nanoTime() < deadline) {
+      inventory =
+          json.readTree(
+              http.send(
+                      HttpRequest.newBuilder(uri("/sandbox/inventory")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body());
+      boolean anyActive = false;
+      for (JsonNode lease : inventory.get("leases")) {
+        anyActive |= SandboxVault.STATE_ACTIVE.equals(text(lease, "state"));
+      }
+      if (!anyActive && inventory.get("builds").isEmpty()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertThat(inventory.get("leases")).as("leases issued").isNotEmpty();
+    for (JsonNode lease : inventory.get("leases")) {
+      assertThat(text(lease, "state")).as(lease.toString()).isEqualTo(SandboxVault.STATE_REVOKED);
+    }
+    assertThat(inventory.get("builds")).as("build Jobs left").isEmpty();
+  }
+
+  /** Every history in the namespace, open and closed, every event: no sandbox secret in any. */
+  private void noSecretReachedAnyWorkflowHistory() {
+    String ns = temporal.getOptions().getNamespace();
+    Map<String, WorkflowExecution> executions = new LinkedHashMap<>();
+    stubs
+        .blockingStub()
+        .listOpenWorkflowExecutions(
+            ListOpenWorkflowExecutionsRequest.newBuilder()
+                .setNamespace(ns)
+                .setMaximumPageSize(1000)
+                .build())
+        .getExecutionsList()
+        .forEach(i -> executions.put(i.getExecution().getRunId(), i.getExecution()));
+    stubs
+        .blockingStub()
+        .listClosedWorkflowExecutions(
+            ListClosedWorkflowExecutionsRequest.newBuilder()
+                .setNamespace(ns)
+                .setMaximumPageSize(1000)
+                .build())
+        .getExecutionsList()
+        .forEach(i -> executions.put(i.getExecution().getRunId(), i.getExecution()));
+    assertThat(executions.values())
+        .as("the review app's runs are among the histories checked")
+        .anyMatch(e -> e.getWorkflowId().equals("review-app/4242/mr-7"));
+    for (WorkflowExecution execution : executions.values()) {
+      ByteString page = ByteString.EMPTY;
+      int events = 0;
+      do {
+        GetWorkflowExecutionHistoryResponse response =
+            stubs
+                .blockingStub()
+                .getWorkflowExecutionHistory(
+                    GetWorkflowExecutionHistoryRequest.newBuilder()
+                        .setNamespace(ns)
+                        .setExecution(execution)
+                        .setNextPageToken(page)
+                        .build());
+        events += response.getHistory().getEventsCount();
+        // The whole history as bytes: payloads, failures, memos, search attributes, summaries.
+        assertThat(response.getHistory().toByteString().toStringUtf8())
+            .as("history of " + execution.getWorkflowId())
+            .doesNotContain(SandboxVault.MARKER);
+        page = response.getNextPageToken();
+      } while (!page.isEmpty());
+      assertThat(events).isPositive();
+    }
   }
 
   /** A push to the merge request: GitLab's update action with the previous head as oldrev. */

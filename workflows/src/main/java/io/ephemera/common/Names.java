@@ -18,7 +18,34 @@ public final class Names {
   private static final Pattern DNS_1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final int HASH_CHARS = 8;
 
+  /**
+   * One segment of a GitLab group or project path, as GitLab itself validates it: letters, digits,
+   * '_', '-' and '.', not starting with '-' or '.', at most 255 characters.
+   */
+  private static final Pattern GITLAB_PATH_SEGMENT =
+      Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,254}");
+
   private Names() {}
+
+  /**
+   * Whether {@code path} could be a GitLab project's {@code path_with_namespace}: segments as
+   * GitLab allows them, no {@code ..}, not ending in {@code .git} or {@code .atom}. Anything else
+   * cannot come from GitLab, and would end up in image references, git URLs and labels.
+   */
+  public static boolean isGitLabProjectPath(String path) {
+    if (path == null || path.isEmpty() || path.length() > 4096 || path.contains("..")) {
+      return false;
+    }
+    if (path.endsWith(".git") || path.endsWith(".atom")) {
+      return false;
+    }
+    for (String segment : path.split("/", -1)) {
+      if (!GITLAB_PATH_SEGMENT.matcher(segment).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   public static boolean isDns1123Label(String s) {
     return s != null && s.length() <= MAX_LABEL && DNS_1123_LABEL.matcher(s).matches();

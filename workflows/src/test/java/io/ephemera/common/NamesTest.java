@@ -175,4 +175,25 @@ class NamesTest {
     assertThat(Names.slug("Group//My__Shop..v2")).isEqualTo("group-my-shop-v2");
     assertThat(Names.slug("--x--")).isEqualTo("x");
   }
+
+  @Test
+  void gitLabProjectPathsAreWhatGitLabAllows() {
+    assertThat(Names.isGitLabProjectPath("gitlab-org/gitlab")).isTrue();
+    assertThat(Names.isGitLabProjectPath("Group_1/sub.group/My-Project.v2")).isTrue();
+    assertThat(Names.isGitLabProjectPath("_x/" + "a".repeat(255))).isTrue();
+
+    assertThat(Names.isGitLabProjectPath(null)).isFalse();
+    assertThat(Names.isGitLabProjectPath("")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/" + "a".repeat(256))).isFalse();
+    assertThat(Names.isGitLabProjectPath("группа/проект")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/../etc")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group//project")).isFalse();
+    assertThat(Names.isGitLabProjectPath("/group/project")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/project/")).isFalse();
+    assertThat(Names.isGitLabProjectPath("-group/project")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/.hidden")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/project.git")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/pro ject")).isFalse();
+    assertThat(Names.isGitLabProjectPath("group/pro\u0000ject")).isFalse();
+  }
 }

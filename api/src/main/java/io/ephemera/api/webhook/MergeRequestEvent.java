@@ -6,6 +6,7 @@ import static io.ephemera.api.webhook.JsonFields.positiveId;
 import static io.ephemera.api.webhook.JsonFields.string;
 
 import io.ephemera.api.error.ApiException;
+import io.ephemera.common.Names;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import tools.jackson.databind.JsonNode;
@@ -79,9 +80,12 @@ record MergeRequestEvent(
     JsonNode attributes = object(root, null, "object_attributes", true);
     long projectId = positiveId(project, "project", "id", true);
     String path = string(project, "project", "path_with_namespace", MAX_PATH);
-    if (path != null && path.isBlank()) {
+    if (path != null && !Names.isGitLabProjectPath(path)) {
+      // GitLab never sends such a path; it would end up in image names, git URLs and labels.
       throw ApiException.invalidField(
-          "project.path_with_namespace", "project.path_with_namespace must not be blank.");
+          "project.path_with_namespace",
+          "project.path_with_namespace must be a GitLab path: segments of letters, digits, '_',"
+              + " '-' and '.' (at most 255 each, not starting with '-' or '.'), no '..'.");
     }
     long iid = positiveId(attributes, "object_attributes", "iid", true);
     String action = string(attributes, "object_attributes", "action", MAX_ACTION);

@@ -452,6 +452,12 @@ class GitLabWebhookControllerTest {
         "project | [] | project",
         "project.path_with_namespace | 42 | project.path_with_namespace",
         "project.path_with_namespace | <absent> | project.path_with_namespace",
+        "project.path_with_namespace | \"группа/проект\" | project.path_with_namespace",
+        "project.path_with_namespace | \"group/../etc\" | project.path_with_namespace",
+        "project.path_with_namespace | \"-group/project\" | project.path_with_namespace",
+        "project.path_with_namespace | \"group/project.git\" | project.path_with_namespace",
+        "project.path_with_namespace | \"group//project\" | project.path_with_namespace",
+        "project.path_with_namespace | \" \" | project.path_with_namespace",
         "object_attributes.action | <absent> | object_attributes.action",
         "object_attributes.source_project_id | 0 | object_attributes.source_project_id",
         "object_attributes.last_commit.id | \"not-a-sha\" | object_attributes.last_commit.id",
@@ -492,7 +498,8 @@ class GitLabWebhookControllerTest {
   void unicodeAndVeryLongNamesAreCarriedAsData() throws Exception {
     long project = NEXT_PROJECT.incrementAndGet();
     String workflowId = WorkflowIds.reviewApp(project, 7);
-    String path = "группа/" + "🚀".repeat(500) + "/" + "x".repeat(2000);
+    // GitLab paths are ASCII; the longest it allows, three segments deep. Titles are free text.
+    String path = "Group_1/" + "x".repeat(255) + "/" + "y.z-".repeat(63) + "end";
     ObjectNode root = Fixtures.mergeRequest("merge-request-open.json", project, 7);
     ((ObjectNode) root.get("project")).put("path_with_namespace", path);
     ((ObjectNode) root.get("object_attributes")).put("title", "Ünïcödé 标题 " + "🎉".repeat(5000));

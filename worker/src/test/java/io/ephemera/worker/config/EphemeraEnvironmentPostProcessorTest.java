@@ -173,7 +173,8 @@ class EphemeraEnvironmentPostProcessorTest {
             .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
             .withProperty("ephemera.gitlab.token", "glpat-test")
             .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
-            .withProperty("ephemera.api.tokens", "api-secret");
+            .withProperty("ephemera.api.tokens", "api-secret")
+            .withProperty("ephemera.codec.keys.k1", KEY);
     assertThatThrownBy(() -> process(noVault))
         .isInstanceOf(MissingConfigurationException.class)
         .hasMessageContaining("ephemera.vault.address");

@@ -44,10 +44,14 @@ public record ReviewSettings(
         .replace("{domain}", domain);
   }
 
+  /**
+   * The image of a commit. The project path is lower-cased, as GitLab's own container registry
+   * does: image repositories are lower-case, GitLab paths need not be.
+   */
   public String image(String projectPath, String sha) {
     return imageTemplate
         .replace("{registry}", registry)
-        .replace("{project}", projectPath)
+        .replace("{project}", projectPath.toLowerCase(java.util.Locale.ROOT))
         .replace("{sha}", sha);
   }
 }
