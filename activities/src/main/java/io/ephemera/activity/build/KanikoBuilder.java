@@ -1,5 +1,7 @@
 package io.ephemera.activity.build;
 
+import static io.ephemera.activity.Heartbeats.heartbeat;
+
 import io.ephemera.activity.credentials.SecretKeys;
 import io.ephemera.activity.kubernetes.KubernetesErrors;
 import io.ephemera.common.FailureType;
@@ -16,8 +18,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.temporal.activity.Activity;
-import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
@@ -617,20 +617,5 @@ public class KanikoBuilder implements BuildActivities {
       Thread.currentThread().interrupt();
       throw FailureType.BuildPending.failure("interrupted while waiting for the build", e);
     }
-  }
-
-  /**
-   * Records progress and learns of cancellation: heartbeat throws {@link ActivityCanceledException}
-   * when the workflow cancelled the build (a newer push). Outside an activity there is no one to
-   * tell.
-   */
-  private static void heartbeat(String detail) {
-    ActivityExecutionContext ctx;
-    try {
-      ctx = Activity.getExecutionContext();
-    } catch (IllegalStateException e) {
-      return;
-    }
-    ctx.heartbeat(detail);
   }
 }

@@ -1,7 +1,7 @@
 package io.ephemera.activity.compute;
 
+import io.ephemera.activity.Heartbeats;
 import io.temporal.activity.Activity;
-import io.temporal.activity.ActivityExecutionContext;
 import java.time.Duration;
 
 /** The seams of polling activities: sleeping (so tests can skip time) and heartbeating. */
@@ -16,19 +16,9 @@ final class Waiting {
     Sleeper REAL = d -> Thread.sleep(d);
   }
 
-  /**
-   * Records progress and, as a side effect, learns of cancellation: heartbeat throws when the
-   * workflow cancelled this activity. Outside an activity (direct calls, the sandbox) there is no
-   * one to tell.
-   */
+  /** See {@link Heartbeats#heartbeat}. */
   static void heartbeat(String detail) {
-    ActivityExecutionContext ctx;
-    try {
-      ctx = Activity.getExecutionContext();
-    } catch (IllegalStateException e) {
-      return;
-    }
-    ctx.heartbeat(detail);
+    Heartbeats.heartbeat(detail);
   }
 
   /**

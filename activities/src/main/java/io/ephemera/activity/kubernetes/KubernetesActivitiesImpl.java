@@ -1,5 +1,6 @@
 package io.ephemera.activity.kubernetes;
 
+import static io.ephemera.activity.Heartbeats.heartbeat;
 import static io.ephemera.activity.kubernetes.ReviewAppManifests.APP;
 import static io.ephemera.activity.kubernetes.ReviewAppManifests.APP_NAME_LABEL;
 
@@ -16,8 +17,6 @@ import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
-import io.temporal.activity.Activity;
-import io.temporal.activity.ActivityExecutionContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -480,20 +479,5 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
       Thread.currentThread().interrupt();
       throw FailureType.KubernetesUnavailable.failure("interrupted while waiting", e);
     }
-  }
-
-  /**
-   * Records progress and, as a side effect, learns of cancellation: heartbeat throws when the
-   * workflow cancelled this activity (a newer push superseded the rollout). Outside an activity
-   * (direct calls, the sandbox) there is no one to tell.
-   */
-  private static void heartbeat(String detail) {
-    ActivityExecutionContext ctx;
-    try {
-      ctx = Activity.getExecutionContext();
-    } catch (IllegalStateException e) {
-      return;
-    }
-    ctx.heartbeat(detail);
   }
 }
