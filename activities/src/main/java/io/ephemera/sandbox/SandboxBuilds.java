@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The sandbox's Job controller and kubelet for build Jobs: a Job that has existed for {@code
  * buildDelay} gets a pod that "ran" (Succeeded, or Failed when the {@link #failBuilds} predicate
- * says so) with a simulated log, and a finished status. A successful Job's {@code --destination} is
- * reported as pushed. Nothing runs and no image exists. Driven by {@link SandboxController}'s
- * thread; the predicate and push hook may be set from any thread.
+ * says so) with a simulated log, and a finished status, unless the {@link #holdBuilds} predicate
+ * holds it running. A successful Job's {@code --destination} is reported as pushed. Nothing runs
+ * and no image exists. Driven by {@link SandboxController}'s thread; the predicate and push hook
+ * may be set from any thread.
  */
 final class SandboxBuilds {
   private static final Logger log = LoggerFactory.getLogger(SandboxBuilds.class);
@@ -45,6 +46,7 @@ final class SandboxBuilds {
   private final Clock clock;
   private final Map<String, String> logs;
   private volatile Predicate<Job> failing = j -> false;
+  private volatile Predicate<Job> holding = j -> false;
   private volatile Consumer<String> pushed = d -> {};
 
   /** When each unfinished Job (by uid) was first seen; controller thread only. */
@@ -66,6 +68,10 @@ final class SandboxBuilds {
     failing = predicate == null ? j -> false : predicate;
   }
 
+  void holdBuilds(Predicate<Job> predicate) {
+    holding = predicate == null ? j -> false : predicate;
+  }
+
   void onPushed(Consumer<String> hook) {
     pushed = hook == null ? d -> {} : hook;
   }
@@ -84,8 +90,8 @@ final class SandboxBuilds {
     Instant now = clock.instant();
     Set<String> present = new HashSet<>();
     for (Job job : jobs) {
-      if (finished(job)) {
-        continue;
+      if (finished(job) || holding.test(job)) {
+        continue; // a held Job keeps running, and its delay starts when it is let go
       }
       String uid = job.getMetadata().getUid();
       present.add(uid);

@@ -163,6 +163,22 @@ public final class SandboxCluster implements AutoCloseable {
                 && sha.equals(j.getMetadata().getLabels().get(Labels.SHA)));
   }
 
+  /**
+   * Build Jobs matching {@code predicate} keep running, however long, until the predicate no longer
+   * matches them (a build stuck on a slow registry, say); {@code null} lets every build finish.
+   */
+  public void holdBuilds(Predicate<Job> predicate) {
+    builds.holdBuilds(predicate);
+  }
+
+  /** Build Jobs of commit {@code sha} (their {@code ephemera.io/sha} label) keep running. */
+  public void holdBuildsOf(String sha) {
+    holdBuilds(
+        j ->
+            j.getMetadata().getLabels() != null
+                && sha.equals(j.getMetadata().getLabels().get(Labels.SHA)));
+  }
+
   /** A successful build Job's {@code --destination} is recorded as pushed in {@code registry}. */
   public void pushBuildsTo(SandboxRegistry registry) {
     builds.onPushed(registry == null ? null : registry::push);

@@ -2,6 +2,7 @@ package io.ephemera.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ephemera.activity.credentials.LeaseIndex;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.reconciler.ReconcilerStatus;
 import io.ephemera.reconciler.ReconcilerWorkflow;
@@ -60,6 +61,9 @@ class ReconcilerEndToEndTest {
   private static final Duration DEADLINE = Duration.ofSeconds(60);
   private static final long RUNNER_PROJECT = 380;
   private static final String SHA = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
+  private static final String HELD_SHA = "b0a3c2e1d4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9";
+  private static final String RUNNING_BUILD_SHA = "c0ffee0d4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c";
+  private static final String BUILD_NAMESPACE = "ephemera-builds";
   private final HttpClient http = HttpClient.newHttpClient();
   private final JsonMapper json = JsonMapper.builder().build();
 
@@ -68,6 +72,7 @@ class ReconcilerEndToEndTest {
   @Autowired SandboxGitLab gitlab;
   @Autowired SandboxCluster cluster;
   @Autowired SandboxEc2 ec2;
+  @Autowired LeaseIndex leaseIndex;
 
   @Test
   void whatAWorkflowTerminatedByHandLeftIsGoneWithinAPassAfterTheGracePeriod() throws Exception {
@@ -77,6 +82,10 @@ class ReconcilerEndToEndTest {
     long podRunner = startRunner(podJob, "test");
     long ec2Runner = startRunner(ec2Job, "ec2-build");
     String instance = text(runner(ec2Job), "computeId");
+    // The pull credential in the review namespace; the build's were revoked after the build.
+    List<String> leases = leasesOf(WorkflowIds.reviewApp(4242, 21));
+    assertThat(leases).isNotEmpty();
+    assertThat(leaseStates(leases)).containsOnly("active");
     assertThat(namespaces()).contains(namespace);
     assertThat(runnerPods()).contains("runner-380-job-7001");
     assertThat(instances()).contains(instance);
@@ -95,6 +104,7 @@ class ReconcilerEndToEndTest {
     }
     assertThat(namespaces()).contains(namespace);
     assertThat(instances()).contains(instance);
+    assertThat(leaseStates(leases)).containsOnly("active");
 
     await(
         () ->
@@ -102,8 +112,10 @@ class ReconcilerEndToEndTest {
                 && !runnerPods().contains("runner-380-job-7001")
                 && !instances().contains(instance)
                 && !gitlabRunners().contains(podRunner)
-                && !gitlabRunners().contains(ec2Runner),
+                && !gitlabRunners().contains(ec2Runner)
+                && leaseStates(leases).stream().allMatch("revoked"::equals),
         "every leftover reaped");
+    assertThat(leasesOf(WorkflowIds.reviewApp(4242, 21))).as("left the lease index").isEmpty();
 
     JsonNode status = reconcilerStatus();
     assertThat(status.path("lastPass").path("dryRun").asBoolean()).isFalse();
@@ -116,6 +128,7 @@ class ReconcilerEndToEndTest {
         .containsPattern("ephemera_orphans_reaped_total\\{[^}]*kind=\"instance\"[^}]*} [1-9]")
         .containsPattern("ephemera_orphans_reaped_total\\{[^}]*kind=\"runner-pod\"[^}]*} [1-9]")
         .containsPattern("ephemera_orphans_reaped_total\\{[^}]*kind=\"gitlab-runner\"[^}]*} [1-9]")
+        .containsPattern("ephemera_orphans_reaped_total\\{[^}]*kind=\"lease\"[^}]*} [1-9]")
         .containsPattern("ephemera_repairs_total\\{[^}]*kind=\"review-app-deploy\"")
         .containsPattern("ephemera_reconciler_source_errors_total\\{[^}]*source=\"kubernetes\"")
         .containsPattern("ephemera_managed_resources\\{[^}]*kind=\"namespace\"")
@@ -125,16 +138,70 @@ class ReconcilerEndToEndTest {
   @Test
   void whatARunningWorkflowOwnsSurvivesEveryPass() throws Exception {
     String namespace = openReviewApp(4242, 22, SHA);
+    List<String> pullLeases = leasesOf(WorkflowIds.reviewApp(4242, 22));
     long job = 7101;
     long runnerId = startRunner(job, "test");
-    Thread.sleep(3_500); // past the grace period: only the running owners protect them now
+    // A review app whose build is still running: its Job, Secret and build leases are live.
+    String building = WorkflowIds.reviewApp(4242, 23);
+    cluster.holdBuildsOf(RUNNING_BUILD_SHA);
+    try {
+      assertThat(postMergeRequest(4242, 23, RUNNING_BUILD_SHA, "gitlabhq/gitlab-test", "open-23"))
+          .extracting(HttpResponse::statusCode)
+          .isEqualTo(202);
+      String buildJob = awaitBuildJob(RUNNING_BUILD_SHA);
+      List<String> buildLeases = awaitLeasesOf(building);
+      Thread.sleep(3_500); // past the grace period: only the running owners protect them now
 
-    awaitPasses(4);
+      awaitPasses(4);
 
-    assertThat(namespaces()).contains(namespace);
-    assertThat(runnerPods()).contains("runner-380-job-7101");
-    assertThat(gitlabRunners()).contains(runnerId);
-    assertThat(text(runner(job), "phase")).isEqualTo("WAITING");
+      assertThat(namespaces()).contains(namespace);
+      assertThat(runnerPods()).contains("runner-380-job-7101");
+      assertThat(gitlabRunners()).contains(runnerId);
+      assertThat(text(runner(job), "phase")).isEqualTo("WAITING");
+      assertThat(leaseStates(pullLeases)).isNotEmpty().containsOnly("active");
+      assertThat(buildJobs()).contains(buildJob);
+      assertThat(buildSecrets()).contains(buildJob);
+      assertThat(leaseStates(buildLeases)).containsOnly("active");
+      assertThat(
+              reconcilerStatus().path("lastPass").path("kinds").path("build").path("live").asLong())
+          .isPositive();
+    } finally {
+      cluster.holdBuilds(null);
+    }
+    awaitReviewApp(building, s -> s.phase() == ReviewAppPhase.READY, "READY after its build");
+  }
+
+  @Test
+  void aReviewAppTerminatedDuringItsBuildLeavesNoJobSecretOrLeaseBehind() throws Exception {
+    String id = WorkflowIds.reviewApp(4242, 31);
+    cluster.holdBuildsOf(HELD_SHA);
+    try {
+      assertThat(postMergeRequest(4242, 31, HELD_SHA, "gitlabhq/gitlab-test", "open-31"))
+          .extracting(HttpResponse::statusCode)
+          .isEqualTo(202);
+      String buildJob = awaitBuildJob(HELD_SHA);
+      List<String> leases = awaitLeasesOf(id);
+      assertThat(buildSecrets()).contains(buildJob);
+
+      // No cleanup runs: the build's own revocation and deleteBuild were the workflow's to do.
+      temporal.newUntypedWorkflowStub(id).terminate("terminated by hand during its build");
+      assertThat(buildJobs()).contains(buildJob);
+      assertThat(buildSecrets()).contains(buildJob);
+      assertThat(leaseStates(leases)).containsOnly("active");
+
+      await(
+          () ->
+              !buildJobs().contains(buildJob)
+                  && !buildSecrets().contains(buildJob)
+                  && leaseStates(leases).stream().allMatch("revoked"::equals),
+          "the build's Job, Secret and leases reaped");
+      assertThat(leasesOf(id)).isEmpty();
+      assertThat(get("/actuator/prometheus"))
+          .containsPattern("ephemera_orphans_reaped_total\\{[^}]*kind=\"build\"[^}]*} [1-9]")
+          .containsPattern("ephemera_managed_resources\\{[^}]*kind=\"build\"");
+    } finally {
+      cluster.holdBuilds(null);
+    }
   }
 
   @Test
@@ -395,6 +462,83 @@ class ReconcilerEndToEndTest {
       }
     }
     return ids;
+  }
+
+  /** Build Jobs still running, by name, for commit {@code sha}, once one exists. */
+  private String awaitBuildJob(String sha) throws Exception {
+    String[] name = new String[1];
+    await(
+        () -> {
+          for (SandboxCluster.BuildEntry b : cluster.builds()) {
+            if (sha.equals(b.sha()) && b.state().equals("running")) {
+              name[0] = b.name();
+              return true;
+            }
+          }
+          return false;
+        },
+        "a running build Job of " + sha);
+    return name[0];
+  }
+
+  private List<String> buildJobs() {
+    List<String> names = new ArrayList<>();
+    cluster.builds().forEach(b -> names.add(b.name()));
+    return names;
+  }
+
+  private List<String> buildSecrets() {
+    List<String> names = new ArrayList<>();
+    for (SandboxCluster.NamespaceEntry n : cluster.inventory()) {
+      if (n.name().equals(BUILD_NAMESPACE)) {
+        n.objects().stream()
+            .filter(o -> o.kind().equals("Secret"))
+            .forEach(o -> names.add(o.name()));
+      }
+    }
+    return names;
+  }
+
+  /** Lease ids the lease index holds for {@code workflowId}, as the reconciler pages them. */
+  private List<String> leasesOf(String workflowId) {
+    List<String> ids = new ArrayList<>();
+    String cursor = null;
+    do {
+      LeaseIndex.Page page = leaseIndex.page(cursor, 100);
+      page.entries().stream()
+          .filter(e -> workflowId.equals(e.workflowId()))
+          .forEach(e -> ids.add(e.leaseId()));
+      cursor = page.next();
+    } while (cursor != null);
+    return ids;
+  }
+
+  /** The build's leases (source read, build cache), once its credentials are issued. */
+  private List<String> awaitLeasesOf(String workflowId) throws Exception {
+    List<String> ids = new ArrayList<>();
+    await(
+        () -> {
+          ids.clear();
+          ids.addAll(leasesOf(workflowId));
+          return ids.size() >= 2;
+        },
+        "build leases of " + workflowId);
+    return List.copyOf(ids);
+  }
+
+  /** The states {@code /sandbox/inventory} shows for these leases, in the same order. */
+  private List<String> leaseStates(List<String> leaseIds) throws Exception {
+    JsonNode inventory = json.readTree(get("/sandbox/inventory"));
+    List<String> states = new ArrayList<>();
+    for (String id : leaseIds) {
+      for (JsonNode l : inventory.path("leases")) {
+        if (id.equals(l.path("leaseId").asString())) {
+          states.add(l.path("state").asString());
+        }
+      }
+    }
+    assertThat(states).as("every lease is in the inventory").hasSameSizeAs(leaseIds);
+    return states;
   }
 
   private List<Long> gitlabRunners() {

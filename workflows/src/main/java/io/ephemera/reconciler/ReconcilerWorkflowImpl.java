@@ -1,5 +1,6 @@
 package io.ephemera.reconciler;
 
+import io.ephemera.activity.build.BuildActivities;
 import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.compute.TerminateRequest;
 import io.ephemera.activity.credentials.CredentialActivities;
@@ -19,6 +20,7 @@ import io.ephemera.activity.reconciler.RepairKind;
 import io.ephemera.activity.reconciler.RepairPlan;
 import io.ephemera.activity.reconciler.RepairRequest;
 import io.ephemera.activity.reconciler.ResourceKinds;
+import io.ephemera.common.FailureType;
 import io.ephemera.common.Persistently;
 import io.ephemera.common.Timers;
 import io.ephemera.runner.RunnerType;
@@ -314,6 +316,19 @@ public class ReconcilerWorkflowImpl implements ReconcilerWorkflow {
             stub(CredentialActivities.class, "Revoke lease " + o.resource() + why);
         yield new Op(
             o.kind(), () -> credentials.revoke(new RevokeRequest(o.owner(), List.of(o.lease()))));
+      }
+      case ResourceKinds.BUILD -> {
+        if (o.build() == null) {
+          // A listing that found a build but could not say what to delete: counted as failed.
+          yield new Op(
+              o.kind(),
+              () -> {
+                throw FailureType.InvalidName.failure(
+                    "the listing named no build to delete for " + o.resource());
+              });
+        }
+        BuildActivities builds = stub(BuildActivities.class, "Reap build " + o.resource() + why);
+        yield new Op(o.kind(), () -> builds.deleteBuild(o.build()));
       }
       default -> throw new IllegalStateException("unknown resource kind " + o.kind());
     };

@@ -4,6 +4,8 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import io.ephemera.activity.build.BuildActivities;
+import io.ephemera.activity.build.BuildRequest;
 import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.credentials.CredentialActivities;
 import io.ephemera.activity.credentials.Lease;
@@ -40,6 +42,16 @@ final class ReconcilerTesting {
   static final String DEAD_EC2_RUNNER = WorkflowIds.runner(42, 1002);
   static final Lease LEASE =
       new Lease("aws/creds/push/abc", "registry-push", "aws/creds/push", null);
+  static final BuildRequest BUILD =
+      new BuildRequest(
+          DEAD_REVIEW_APP,
+          42,
+          null,
+          "a".repeat(40),
+          "ephemera-builds",
+          "build-review-42-mr-7-aaaaaaaa",
+          null,
+          "build-review-42-mr-7-aaaaaaaa");
 
   private ReconcilerTesting() {}
 
@@ -83,12 +95,14 @@ final class ReconcilerTesting {
                 Map.of(
                     "KubernetesDeleteNamespace", forever,
                     "ComputeTerminate", forever,
-                    "GitLabDeleteRunner", forever),
+                    "GitLabDeleteRunner", forever,
+                    "BuildDeleteBuild", forever),
                 ReconcilerActivities.class,
                 KubernetesActivities.class,
                 ComputeActivities.class,
                 GitLabRunnerActivities.class,
-                CredentialActivities.class))
+                CredentialActivities.class,
+                BuildActivities.class))
         .build();
   }
 
@@ -183,6 +197,18 @@ final class ReconcilerTesting {
   static Orphan gitlabRunner() {
     return new Orphan(
         ResourceKinds.GITLAB_RUNNER, "5001", DEAD_RUNNER, 42, LONG_AGO, "not found", null);
+  }
+
+  static Orphan build() {
+    return new Orphan(
+        ResourceKinds.BUILD,
+        "ephemera-builds/job/" + BUILD.name(),
+        DEAD_REVIEW_APP,
+        42,
+        LONG_AGO,
+        "terminated",
+        null,
+        BUILD);
   }
 
   static Orphan lease() {

@@ -1,9 +1,11 @@
 package io.ephemera.reconciler;
 
+import static io.ephemera.reconciler.ReconcilerTesting.BUILD;
 import static io.ephemera.reconciler.ReconcilerTesting.DEAD_EC2_RUNNER;
 import static io.ephemera.reconciler.ReconcilerTesting.DEAD_REVIEW_APP;
 import static io.ephemera.reconciler.ReconcilerTesting.DEAD_RUNNER;
 import static io.ephemera.reconciler.ReconcilerTesting.LEASE;
+import static io.ephemera.reconciler.ReconcilerTesting.build;
 import static io.ephemera.reconciler.ReconcilerTesting.failed;
 import static io.ephemera.reconciler.ReconcilerTesting.gitlabRunner;
 import static io.ephemera.reconciler.ReconcilerTesting.instance;
@@ -26,6 +28,7 @@ import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import io.ephemera.activity.build.BuildActivities;
 import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.compute.TerminateRequest;
 import io.ephemera.activity.credentials.CredentialActivities;
@@ -35,6 +38,7 @@ import io.ephemera.activity.gitlab.GitLabRunnerActivities;
 import io.ephemera.activity.kubernetes.KubernetesActivities;
 import io.ephemera.activity.reconciler.KindReport;
 import io.ephemera.activity.reconciler.ListRequest;
+import io.ephemera.activity.reconciler.Orphan;
 import io.ephemera.activity.reconciler.PassReport;
 import io.ephemera.activity.reconciler.ReconcilerActivities;
 import io.ephemera.activity.reconciler.RepairAction;
@@ -56,6 +60,7 @@ class ReconcilerWorkflowTest {
   private final ComputeActivities compute = mock(ComputeActivities.class);
   private final GitLabRunnerActivities gitlab = mock(GitLabRunnerActivities.class);
   private final CredentialActivities credentials = mock(CredentialActivities.class);
+  private final BuildActivities builds = mock(BuildActivities.class);
 
   private static final RepairAction DEPLOY =
       new RepairAction(
@@ -96,7 +101,9 @@ class ReconcilerWorkflowTest {
                           withOrphans(ResourceKinds.INSTANCE, instance());
                       case ResourceKinds.GITLAB_RUNNER ->
                           withOrphans(ResourceKinds.GITLAB_RUNNER, gitlabRunner());
-                      default -> withOrphans(ResourceKinds.LEASE, lease());
+                      case ResourceKinds.LEASE -> withOrphans(ResourceKinds.LEASE, lease());
+                      case ResourceKinds.BUILD -> withOrphans(ResourceKinds.BUILD, build());
+                      default -> throw new IllegalArgumentException("no such kind");
                     });
     when(reconciler.planRepairs(any()))
         .thenReturn(new RepairPlan(List.of(DEPLOY, STOP), 1, 1, 0, 0, Map.of()));
@@ -105,7 +112,7 @@ class ReconcilerWorkflowTest {
 
   private PassReport runOnePass(ReconcilerActivities reconciler) {
     try (TestWorkflowEnvironment env =
-        startEnvironment(reconciler, k8s, compute, gitlab, credentials)) {
+        startEnvironment(reconciler, k8s, compute, gitlab, credentials, builds)) {
       WorkflowClient client = env.getWorkflowClient();
       ReconcilerWorkflow workflow = start(client);
       WorkflowStub.fromTyped(workflow).getResult(Void.class);
@@ -126,12 +133,13 @@ class ReconcilerWorkflowTest {
     verify(compute).terminate(new TerminateRequest(DEAD_EC2_RUNNER, RunnerType.EC2));
     verify(gitlab).deleteRunner(new DeleteRunnerRequest(42, DEAD_RUNNER));
     verify(credentials).revoke(new RevokeRequest(DEAD_REVIEW_APP, List.of(LEASE)));
+    verify(builds).deleteBuild(BUILD);
     verify(reconciler).repair(DEPLOY);
     verify(reconciler).repair(STOP);
     assertThat(report.pass()).isEqualTo(1);
     assertThat(report.dryRun()).isFalse();
     assertThat(report.errors()).isEmpty();
-    assertThat(report.kinds()).hasSize(5);
+    assertThat(report.kinds()).hasSize(6);
     assertThat(report.kinds().values())
         .allSatisfy(
             k -> {
@@ -153,6 +161,7 @@ class ReconcilerWorkflowTest {
     verify(compute, never()).terminate(any());
     verify(gitlab, never()).deleteRunner(any());
     verify(credentials, never()).revoke(any());
+    verify(builds, never()).deleteBuild(any());
     verify(reconciler, never()).repair(any());
     assertThat(report.dryRun()).isTrue();
     assertThat(report.kinds().values())
@@ -177,6 +186,7 @@ class ReconcilerWorkflowTest {
     // The namespace listing failed, so the cluster is suspect: no runner pod is deleted either.
     verify(k8s, never()).deleteNamespace(anyString());
     verify(compute, never()).terminate(new TerminateRequest(DEAD_RUNNER, RunnerType.KUBERNETES));
+    verify(builds, never()).deleteBuild(any());
     verify(compute).terminate(new TerminateRequest(DEAD_EC2_RUNNER, RunnerType.EC2));
     verify(gitlab).deleteRunner(any());
     verify(credentials).revoke(any());
@@ -186,7 +196,51 @@ class ReconcilerWorkflowTest {
     assertThat(report.kinds().get(ResourceKinds.RUNNER_POD))
         .extracting(KindReport::found, KindReport::reaped, KindReport::blockedBy)
         .containsExactly(1L, 0L, "kubernetes");
+    assertThat(report.kinds().get(ResourceKinds.BUILD).blockedBy()).isEqualTo("kubernetes");
     assertThat(report.kinds().get(ResourceKinds.INSTANCE).reaped()).isEqualTo(1);
+  }
+
+  @Test
+  void aFailingBuildListingBlocksEveryClusterDeletionAndNothingElse() {
+    ReconcilerActivities reconciler = everyKindHasAnOrphan(false);
+    when(reconciler.list(argThat(r -> r != null && r.kind().equals(ResourceKinds.BUILD))))
+        .thenReturn(failed(ResourceKinds.BUILD, "kubernetes", "HTTP 403 listing jobs"));
+
+    PassReport report = runOnePass(reconciler);
+
+    verify(builds, never()).deleteBuild(any());
+    verify(k8s, never()).deleteNamespace(anyString());
+    verify(compute, never()).terminate(new TerminateRequest(DEAD_RUNNER, RunnerType.KUBERNETES));
+    verify(credentials).revoke(new RevokeRequest(DEAD_REVIEW_APP, List.of(LEASE)));
+    verify(compute).terminate(new TerminateRequest(DEAD_EC2_RUNNER, RunnerType.EC2));
+    assertThat(report.kinds().get(ResourceKinds.BUILD))
+        .extracting(KindReport::found, KindReport::reaped, KindReport::blockedBy)
+        .containsExactly(0L, 0L, "kubernetes");
+    assertThat(report.errors()).containsOnlyKeys("kubernetes");
+  }
+
+  @Test
+  void aBuildOrphanWithoutItsBuildIsCountedAsFailedNotDeleted() {
+    ReconcilerActivities reconciler = everyKindHasAnOrphan(false);
+    Orphan nameless =
+        new Orphan(
+            ResourceKinds.BUILD,
+            "ephemera-builds/job/x",
+            DEAD_REVIEW_APP,
+            42,
+            ReconcilerTesting.LONG_AGO,
+            "terminated",
+            null,
+            null);
+    when(reconciler.list(argThat(r -> r != null && r.kind().equals(ResourceKinds.BUILD))))
+        .thenReturn(withOrphans(ResourceKinds.BUILD, nameless, build()));
+
+    PassReport report = runOnePass(reconciler);
+
+    verify(builds).deleteBuild(BUILD);
+    assertThat(report.kinds().get(ResourceKinds.BUILD))
+        .extracting(KindReport::found, KindReport::reaped, KindReport::failed)
+        .containsExactly(2L, 1L, 1L);
   }
 
   @Test
@@ -218,6 +272,7 @@ class ReconcilerWorkflowTest {
     verify(compute, never()).terminate(any());
     verify(gitlab, never()).deleteRunner(any());
     verify(credentials, never()).revoke(any());
+    verify(builds, never()).deleteBuild(any());
     verify(reconciler, never()).repair(STOP);
     assertThat(report.kinds().values()).allSatisfy(k -> assertThat(k.blockedBy()).isIn("temporal"));
   }

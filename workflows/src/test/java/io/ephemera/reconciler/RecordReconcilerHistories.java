@@ -1,5 +1,6 @@
 package io.ephemera.reconciler;
 
+import static io.ephemera.reconciler.ReconcilerTesting.build;
 import static io.ephemera.reconciler.ReconcilerTesting.failed;
 import static io.ephemera.reconciler.ReconcilerTesting.gitlabRunner;
 import static io.ephemera.reconciler.ReconcilerTesting.instance;
@@ -14,6 +15,7 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import io.ephemera.activity.build.BuildActivities;
 import io.ephemera.activity.compute.ComputeActivities;
 import io.ephemera.activity.credentials.CredentialActivities;
 import io.ephemera.activity.gitlab.GitLabRunnerActivities;
@@ -51,6 +53,10 @@ class RecordReconcilerHistories {
   /**
    * Pass 1 reaps one orphan of every kind and makes a deploy and a stop repair; pass 2 finds the
    * cluster failing and reaps only what does not depend on it; then the reconciler is disabled.
+   *
+   * <p>Histories: {@code two-passes-cluster-failing.json} was recorded before the {@code build}
+   * kind existed (five kinds); {@code two-passes-cluster-failing-builds.json} with it. Each new
+   * recording goes to a new file name.
    */
   @Test
   void twoPassesTheSecondWithTheClusterFailing() throws IOException {
@@ -70,6 +76,7 @@ class RecordReconcilerHistories {
                 case ResourceKinds.RUNNER_POD -> withOrphans(kind, pod());
                 case ResourceKinds.INSTANCE -> withOrphans(kind, instance());
                 case ResourceKinds.GITLAB_RUNNER -> withOrphans(kind, gitlabRunner());
+                case ResourceKinds.BUILD -> withOrphans(kind, build());
                 default -> withOrphans(kind, lease());
               };
             });
@@ -104,10 +111,11 @@ class RecordReconcilerHistories {
             mock(KubernetesActivities.class),
             mock(ComputeActivities.class),
             mock(GitLabRunnerActivities.class),
-            mock(CredentialActivities.class))) {
+            mock(CredentialActivities.class),
+            mock(BuildActivities.class))) {
       ReconcilerWorkflow workflow = start(env.getWorkflowClient());
       WorkflowStub.fromTyped(workflow).getResult(Void.class);
-      Path file = DIR.resolve("reconciler/two-passes-cluster-failing.json");
+      Path file = DIR.resolve("reconciler/two-passes-cluster-failing-builds.json");
       Files.createDirectories(file.getParent());
       Files.writeString(
           file, env.getWorkflowClient().fetchHistory(ReconcilerWorkflow.ID).toJson(true) + "\n");

@@ -1,5 +1,6 @@
 package io.ephemera.activity.reconciler;
 
+import io.ephemera.activity.build.BuildRequest;
 import io.ephemera.activity.credentials.Lease;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +29,20 @@ public interface ManagedSource {
    * @param owner the owning workflow id, null when the resource names none (a shared object, such
    *     as the runners' namespace): such a resource is counted and never judged
    * @param createdAt null when the system does not say
+   * @param lease what revoking needs, for leases only
+   * @param build what deleting needs, for builds only
    */
-  record Managed(String resource, String owner, Instant createdAt, long projectId, Lease lease) {}
+  record Managed(
+      String resource,
+      String owner,
+      Instant createdAt,
+      long projectId,
+      Lease lease,
+      BuildRequest build) {
+
+    /** A resource that is neither a build nor (unless {@code lease} is given) a lease. */
+    public Managed(String resource, String owner, Instant createdAt, long projectId, Lease lease) {
+      this(resource, owner, createdAt, projectId, lease, null);
+    }
+  }
 }

@@ -107,7 +107,8 @@ public final class OrphanScan {
                   m.projectId(),
                   m.createdAt(),
                   state.description(),
-                  m.lease()));
+                  m.lease(),
+                  m.build()));
         }
       }
       cursor = page.next();

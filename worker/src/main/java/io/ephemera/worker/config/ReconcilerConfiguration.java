@@ -1,6 +1,7 @@
 package io.ephemera.worker.config;
 
 import io.ephemera.activity.build.BuildActivities;
+import io.ephemera.activity.build.BuildProperties;
 import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.compute.Ec2RunnerClients;
 import io.ephemera.activity.compute.Ec2RunnerProperties;
@@ -116,7 +117,8 @@ class ReconcilerConfiguration {
       RunnerPodProperties pods,
       ReconcilerEc2 reconcilerEc2,
       GitLabClient gitlab,
-      ObjectProvider<LeaseIndex> leases,
+      LeaseIndex leases,
+      BuildProperties builds,
       ObjectProvider<RouteLookup> routes,
       WorkflowClient client,
       ReconcilerMetrics metrics,
@@ -126,6 +128,9 @@ class ReconcilerConfiguration {
     Map<String, String> notConfigured = new LinkedHashMap<>();
     sources.add(KubernetesSources.namespaces(reconcilerKubernetes.client()));
     sources.add(KubernetesSources.runnerPods(reconcilerKubernetes.client(), pods.namespace()));
+    // Listed even when ephemera.build.enabled=false: builds started before it was turned off may
+    // have been left behind.
+    sources.add(KubernetesSources.builds(reconcilerKubernetes.client(), builds.namespace()));
     if (reconcilerEc2.client() != null) {
       sources.add(new Ec2InstanceSource(reconcilerEc2.client()));
     } else {
@@ -134,12 +139,9 @@ class ReconcilerConfiguration {
     }
     GitLabListings listings = new GitLabListings(gitlab);
     sources.add(new GitLabRunnerSource(listings));
-    LeaseIndex index = leases.getIfAvailable();
-    if (index != null) {
-      sources.add(new LeaseSource(index));
-    } else {
-      notConfigured.put(ResourceKinds.LEASE, "no lease index is configured (Vault credentials)");
-    }
+    // The index VaultCredentialActivities records every lease in (VaultConfiguration): in Vault's
+    // KV v2, or the sandbox Vault's in the local profile.
+    sources.add(new LeaseSource(leases));
     Repairs repairs =
         new Repairs(
             listings,
@@ -172,8 +174,9 @@ class ReconcilerConfiguration {
   }
 
   /**
-   * The reconciler's queue runs its own activities and the teardown activities it reaps with,
-   * including credentials and builds when this worker has them.
+   * The reconciler's queue runs its own activities and the teardown activities it reaps with:
+   * required, since a reap scheduled on a queue where nothing runs it would wait out the reap
+   * timeout every pass.
    */
   @Bean
   TaskQueueActivities reconcilerQueueActivities(
@@ -181,13 +184,11 @@ class ReconcilerConfiguration {
       KubernetesActivitiesImpl kubernetes,
       ComputeActivitiesImpl compute,
       GitLabRunnerActivitiesImpl gitlabRunners,
-      ObjectProvider<CredentialActivities> credentials,
-      ObjectProvider<BuildActivities> builds) {
-    List<Object> implementations = new ArrayList<>(List.of(reconciler, kubernetes, compute));
-    implementations.add(gitlabRunners);
-    credentials.ifAvailable(implementations::add);
-    builds.ifAvailable(implementations::add);
-    return new TaskQueueActivities(TaskQueues.RECONCILER, implementations);
+      CredentialActivities credentials,
+      BuildActivities builds) {
+    return new TaskQueueActivities(
+        TaskQueues.RECONCILER,
+        List.of(reconciler, kubernetes, compute, gitlabRunners, credentials, builds));
   }
 
   @Bean

@@ -23,8 +23,15 @@ public final class ResourceKinds {
   /** Vault leases in Ephemera's lease index. */
   public static final String LEASE = "lease";
 
+  /**
+   * Image builds in the build namespace: Kaniko Jobs, and credentials Secrets whose Job never came
+   * or is gone. Deleted through the same {@code BuildActivities.deleteBuild} teardown uses.
+   */
+  public static final String BUILD = "build";
+
+  /** In listing order; a new kind goes last, so earlier kinds keep their place in a pass. */
   public static final List<String> ALL =
-      List.of(NAMESPACE, RUNNER_POD, INSTANCE, GITLAB_RUNNER, LEASE);
+      List.of(NAMESPACE, RUNNER_POD, INSTANCE, GITLAB_RUNNER, LEASE, BUILD);
 
   public static final String SOURCE_KUBERNETES = "kubernetes";
   public static final String SOURCE_EC2 = "ec2";
@@ -39,7 +46,7 @@ public final class ResourceKinds {
   /** The system a kind is listed from and deleted in. */
   public static String source(String kind) {
     return switch (kind) {
-      case NAMESPACE, RUNNER_POD -> SOURCE_KUBERNETES;
+      case NAMESPACE, RUNNER_POD, BUILD -> SOURCE_KUBERNETES;
       case INSTANCE -> SOURCE_EC2;
       case GITLAB_RUNNER -> SOURCE_GITLAB;
       case LEASE -> SOURCE_VAULT;
