@@ -1,9 +1,9 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.vault.VaultProperties;
 import io.ephemera.api.codec.CodecEndpointSettings;
 import io.ephemera.codec.AesGcmPayloadCodec;
 import io.ephemera.codec.CodecKeyRing;
-import io.ephemera.worker.config.EphemeraEnvironmentPostProcessor.MissingConfigurationException;
 import io.temporal.common.converter.CodecDataConverter;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DefaultDataConverter;
@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -26,6 +27,9 @@ import org.springframework.context.annotation.Configuration;
  * AutoConfigurationUtils.chooseDataConverter}). The bean here carries that name so that a second
  * converter added later cannot silently take its place. The api and the worker therefore write and
  * read with the same converter.
+ *
+ * <p>The keys come from configuration or from Vault ({@link CodecKeySource}), read once while the
+ * context starts: a process that cannot get them does not start.
  */
 @Configuration(proxyBeanMethods = false)
 class CodecConfiguration {
@@ -36,27 +40,25 @@ class CodecConfiguration {
 
   static final String ENABLED = "ephemera.codec.enabled";
 
+  static final String KEYS_FROM_VAULT = "ephemera.codec.keys-from-vault";
+
   @Bean
   @ConditionalOnProperty(name = ENABLED, havingValue = "true")
-  CodecKeySource codecKeySource(CodecProperties properties) {
+  CodecKeySource codecKeySource(CodecProperties properties, ObjectProvider<VaultProperties> vault) {
     return properties.keysFromVault() != null
-        ? vaultCodecKeySource(properties)
+        ? new VaultCodecKeySource(properties, vault.getIfAvailable())
         : new ConfiguredCodecKeySource(properties);
   }
 
   /**
-   * EXTENSION POINT for the Vault adapter (issue 3): read the key ring from the KV path {@code
-   * ephemera.codec.keys-from-vault} (entries {@code <id>: <base64 key>}, plus {@code current:
-   * <id>}) with Ephemera's Vault session. Until that adapter exists, the setting stops start-up
-   * with a message saying what to use instead, rather than running without the keys it names.
+   * Binds {@code ephemera.vault.*} in every role once the keys come from Vault: the worker binds it
+   * anyway ({@link VaultConfiguration}), an api-only process only for this. Binding it only then
+   * keeps an api-only process that never talks to Vault free of the Vault settings' validation.
    */
-  static CodecKeySource vaultCodecKeySource(CodecProperties properties) {
-    throw new MissingConfigurationException(
-        "ephemera.codec.keys-from-vault ("
-            + properties.keysFromVault()
-            + ") is not supported by this build yet: configure the keys with"
-            + " ephemera.codec.key-id and ephemera.codec.keys.<id> instead.");
-  }
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnProperty(name = KEYS_FROM_VAULT)
+  @EnableConfigurationProperties(VaultProperties.class)
+  static class VaultKeysConfiguration {}
 
   @Bean
   @ConditionalOnProperty(name = ENABLED, havingValue = "true")

@@ -6,9 +6,9 @@ import io.ephemera.codec.CodecKeyRing;
  * Where the payload codec's keys come from. Read once, at start-up: a key rotation is a rolling
  * restart (add the new key, then make it current, then drop the old one once nothing needs it).
  *
- * <p>Two sources are planned: {@link ConfiguredCodecKeySource} ({@code ephemera.codec.keys}, from
- * configuration or the environment) and a Vault KV path ({@code ephemera.codec.keys-from-vault}),
- * whose implementation plugs in at {@link CodecConfiguration#vaultCodecKeySource}.
+ * <p>Two sources: {@link ConfiguredCodecKeySource} ({@code ephemera.codec.keys}, from configuration
+ * or the environment) and {@link VaultCodecKeySource} (a Vault KV secret at {@code
+ * ephemera.codec.keys-from-vault}, read with Ephemera's Vault login).
  */
 public interface CodecKeySource {
 

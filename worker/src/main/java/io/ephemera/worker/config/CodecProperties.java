@@ -1,5 +1,8 @@
 package io.ephemera.worker.config;
 
+import io.ephemera.activity.vault.VaultCodecKeys;
+import io.ephemera.activity.vault.VaultProperties.Engine;
+import io.ephemera.activity.vault.VaultProperties.SourceSpec;
 import java.net.URI;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -21,8 +24,13 @@ import org.springframework.util.unit.DataSize;
  *     key is configured
  * @param keys every key by id, base64 of 32 random bytes ({@code openssl rand -base64 32}): the
  *     current one and the retired ones still needed to read older histories
- * @param keysFromVault a Vault KV path holding the keys instead of {@code keys} (see {@link
- *     CodecKeySource})
+ * @param keysFromVault a Vault KV path holding the keys instead of {@code keys}, written as {@code
+ *     vault kv get} takes it ({@code secret/ephemera/codec}, without KV v2's {@code data/}); read
+ *     at start-up with the {@code ephemera.vault.*} login (see {@link VaultCodecKeySource})
+ * @param vaultEngine the KV version of the mount holding {@code keysFromVault}: {@code kv2}
+ *     (default, Vault's {@code secret/} mount) or {@code kv1}
+ * @param vaultMount the KV v2 mount of {@code keysFromVault} when it is deeper than one segment
+ *     (default: the path's first segment)
  * @param corsOrigins origins ({@code https://temporal.example.com}) of Temporal UIs allowed to call
  *     {@code /codec/**} from a browser; none by default, so only same-origin callers and the CLI
  * @param maxRequestSize largest request body the codec endpoint reads
@@ -33,13 +41,17 @@ public record CodecProperties(
     String keyId,
     Map<String, String> keys,
     String keysFromVault,
+    Engine vaultEngine,
+    String vaultMount,
     List<String> corsOrigins,
     @DefaultValue("4MB") DataSize maxRequestSize) {
 
   public CodecProperties {
     keys = keys == null ? Map.of() : Map.copyOf(keys);
     keyId = keyId == null || keyId.isBlank() ? null : keyId.strip();
-    keysFromVault = keysFromVault == null || keysFromVault.isBlank() ? null : keysFromVault.strip();
+    keysFromVault = trimSlashes(keysFromVault);
+    vaultEngine = vaultEngine == null ? Engine.KV2 : vaultEngine;
+    vaultMount = trimSlashes(vaultMount);
     corsOrigins =
         corsOrigins == null
             ? List.of()
@@ -61,6 +73,9 @@ public record CodecProperties(
           "ephemera.codec.keys and ephemera.codec.keys-from-vault are both set: keep the keys in"
               + " one place");
     }
+    if (keysFromVault != null) {
+      checkVaultLocation(keyId, keysFromVault, vaultEngine, vaultMount);
+    }
     if (keyId == null && keys.size() == 1) {
       keyId = keys.keySet().iterator().next();
     }
@@ -80,6 +95,22 @@ public record CodecProperties(
       }
       decodedKeys(keys); // validates base64 and length now, at start-up
     }
+  }
+
+  /**
+   * Where the keys are in Vault, as the Vault session reads a source; {@code null} without {@code
+   * keys-from-vault}.
+   */
+  public SourceSpec vaultSource() {
+    if (keysFromVault == null) {
+      return null;
+    }
+    String mount = null;
+    if (vaultEngine == Engine.KV2) {
+      mount =
+          vaultMount != null ? vaultMount : keysFromVault.substring(0, keysFromVault.indexOf('/'));
+    }
+    return new SourceSpec("codec-keys", keysFromVault, vaultEngine, mount, null);
   }
 
   /** The configured keys, decoded; each exactly 32 bytes. */
@@ -112,6 +143,77 @@ public record CodecProperties(
           decoded.put(id, bytes);
         });
     return decoded;
+  }
+
+  private static void checkVaultLocation(String keyId, String path, Engine engine, String mount) {
+    if (keyId != null) {
+      throw new IllegalArgumentException(
+          "ephemera.codec.key-id is set together with ephemera.codec.keys-from-vault: the current"
+              + " key is named by the secret's '"
+              + VaultCodecKeys.CURRENT_KEY_ID
+              + "' entry; remove ephemera.codec.key-id");
+    }
+    if (engine == Engine.DYNAMIC) {
+      throw new IllegalArgumentException(
+          "ephemera.codec.vault-engine must be kv1 or kv2: the keys are a KV secret");
+    }
+    if (!path.contains("/")) {
+      throw new IllegalArgumentException(
+          "ephemera.codec.keys-from-vault must be <mount>/<path>, e.g. secret/ephemera/codec, was "
+              + path);
+    }
+    for (String segment : path.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException(
+            "ephemera.codec.keys-from-vault has an empty, '.' or '..' segment: " + path);
+      }
+    }
+    if (path.contains("?") || path.contains("#")) {
+      throw new IllegalArgumentException(
+          "ephemera.codec.keys-from-vault must hold no query or fragment: " + path);
+    }
+    if (mount != null && engine != Engine.KV2) {
+      throw new IllegalArgumentException(
+          "ephemera.codec.vault-mount only applies to ephemera.codec.vault-engine=kv2");
+    }
+    if (engine == Engine.KV2) {
+      String m = mount != null ? mount : path.substring(0, path.indexOf('/'));
+      if (!path.startsWith(m + "/")) {
+        throw new IllegalArgumentException(
+            "ephemera.codec.keys-from-vault " + path + " does not lie under its KV v2 mount " + m);
+      }
+      String rest = path.substring(m.length() + 1);
+      String first = rest.contains("/") ? rest.substring(0, rest.indexOf('/')) : rest;
+      if (first.equals("data") || first.equals("metadata")) {
+        // The driver inserts data/ itself: secret/data/x would be read at secret/data/data/x.
+        String meant =
+            rest.contains("/") ? m + "/" + rest.substring(first.length() + 1) : m + "/<path>";
+        throw new IllegalArgumentException(
+            "ephemera.codec.keys-from-vault "
+                + path
+                + " is a KV v2 API path: write it as `vault kv get` takes it, without '"
+                + first
+                + "/' ("
+                + meant
+                + "); Ephemera reads "
+                + m
+                + "/data/<path> itself");
+      }
+    }
+  }
+
+  private static String trimSlashes(String s) {
+    if (s == null || s.isBlank()) {
+      return null;
+    }
+    String t = s.strip();
+    while (t.startsWith("/")) {
+      t = t.substring(1);
+    }
+    while (t.endsWith("/")) {
+      t = t.substring(0, t.length() - 1);
+    }
+    return t.isEmpty() ? null : t;
   }
 
   private static void checkOrigin(String origin) {
@@ -152,6 +254,10 @@ public record CodecProperties(
         + new java.util.TreeSet<>(keys.keySet())
         + ", keysFromVault="
         + keysFromVault
+        + ", vaultEngine="
+        + vaultEngine
+        + ", vaultMount="
+        + vaultMount
         + ", corsOrigins="
         + corsOrigins
         + ", maxRequestSize="

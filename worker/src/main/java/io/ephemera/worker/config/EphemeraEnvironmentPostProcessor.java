@@ -31,7 +31,9 @@ import org.springframework.core.env.MapPropertySource;
  *   <li>Without REST API tokens, {@code local} generates one (printed at start-up); other profiles
  *       fail when the api role is on.
  *   <li>Payload encryption ({@code ephemera.codec.enabled}) is on by default outside {@code local}
- *       and off in it; on without any key is refused in every profile.
+ *       and off in it; on without any key is refused in every profile, and so are keys from Vault
+ *       ({@code ephemera.codec.keys-from-vault}) without {@code ephemera.vault.address}, in every
+ *       role and profile.
  * </ul>
  *
  * Runs here rather than in a bean because the Temporal starter reads its target while the context
@@ -137,7 +139,7 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
           "ephemera.gitlab.webhook-token is not set: every GitLab delivery would be refused. Set"
               + " it to the secret token of the GitLab webhook.");
     }
-    derived.put(CODEC_ENABLED, Boolean.toString(codecEnabled(env, local)));
+    derived.put(CODEC_ENABLED, Boolean.toString(codecEnabled(env, local, vaultConfigured)));
     env.getPropertySources().addFirst(new MapPropertySource(SOURCE_NAME, derived));
   }
 
@@ -146,7 +148,8 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
    * readable by whoever reads the cluster. Off in {@code local}, where the embedded server lives in
    * this process and plain payloads make the UI and tests easy to read, unless asked for.
    */
-  private static boolean codecEnabled(ConfigurableEnvironment env, boolean local) {
+  private static boolean codecEnabled(
+      ConfigurableEnvironment env, boolean local, boolean vaultConfigured) {
     boolean enabled = env.getProperty(CODEC_ENABLED, Boolean.class, !local);
     if (!enabled) {
       return false;
@@ -157,7 +160,22 @@ public class EphemeraEnvironmentPostProcessor implements EnvironmentPostProcesso
             .bind("ephemera.codec.keys", Bindable.mapOf(String.class, String.class))
             .orElse(Map.of())
             .isEmpty();
-    boolean vault = !isBlank(env.getProperty("ephemera.codec.keys-from-vault"));
+    String vaultPath = env.getProperty("ephemera.codec.keys-from-vault");
+    boolean vault = !isBlank(vaultPath);
+    if (vault && !vaultConfigured) {
+      // Every role encrypts, so an api-only process logs in to Vault for the keys as well. The
+      // sandbox Vault cannot stand in: its state, and so the keys, would be new at every start.
+      throw new MissingConfigurationException(
+          "ephemera.codec.keys-from-vault ("
+              + vaultPath.strip()
+              + ") is set but ephemera.vault.address is not: every process that encrypts payloads,"
+              + " api as well as worker, reads the keys from Vault at start-up. Set"
+              + " ephemera.vault.address and ephemera.vault.auth.*"
+              + (local
+                  ? ", or configure the keys with ephemera.codec.keys.<id> (the sandbox Vault of"
+                      + " the 'local' profile does not hold codec keys)."
+                  : "."));
+    }
     if (!keys && !vault) {
       throw new MissingConfigurationException(
           "ephemera.codec.enabled is "

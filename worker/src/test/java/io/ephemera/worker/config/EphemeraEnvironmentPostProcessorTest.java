@@ -292,4 +292,47 @@ class EphemeraEnvironmentPostProcessorTest {
     process(withKey);
     assertThat(withKey.getProperty("ephemera.codec.enabled")).isEqualTo("true");
   }
+
+  @Test
+  void keysFromVaultNeedAVaultAddressInEveryRoleAndProfile() {
+    MockEnvironment withoutVault =
+        new MockEnvironment()
+            .withProperty("ephemera.temporal.target", "temporal:7233")
+            .withProperty("ephemera.roles", "api")
+            .withProperty("ephemera.gitlab.url", "https://gitlab.example.test")
+            .withProperty("ephemera.gitlab.token", "glpat-test")
+            .withProperty("ephemera.gitlab.webhook-token", "hook-secret")
+            .withProperty("ephemera.api.tokens", "api-secret")
+            .withProperty("ephemera.codec.keys-from-vault", "secret/ephemera/codec");
+    // An api-only process needs no Vault for anything else, but it encrypts too.
+    assertThatThrownBy(() -> process(withoutVault))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.codec.keys-from-vault (secret/ephemera/codec) is set")
+        .hasMessageContaining("ephemera.vault.address is not")
+        .hasMessageContaining("api as well as worker");
+
+    MockEnvironment localWithoutVault =
+        local()
+            .withProperty("ephemera.codec.enabled", "true")
+            .withProperty("ephemera.codec.keys-from-vault", "secret/ephemera/codec");
+    assertThatThrownBy(() -> process(localWithoutVault))
+        .isInstanceOf(MissingConfigurationException.class)
+        .hasMessageContaining("ephemera.vault.address is not")
+        .hasMessageContaining("the sandbox Vault of the 'local' profile does not hold codec keys");
+
+    MockEnvironment localWithVault =
+        local()
+            .withProperty("ephemera.codec.enabled", "true")
+            .withProperty("ephemera.codec.keys-from-vault", "secret/ephemera/codec")
+            .withProperty("ephemera.vault.address", "http://127.0.0.1:8200");
+    process(localWithVault);
+    assertThat(localWithVault.getProperty("ephemera.codec.enabled")).isEqualTo("true");
+    assertThat(localWithVault.getProperty("ephemera.vault.sandbox")).isEqualTo("false");
+
+    // With encryption off the path is not used, so it needs nothing.
+    MockEnvironment off =
+        local().withProperty("ephemera.codec.keys-from-vault", "secret/ephemera/codec");
+    process(off);
+    assertThat(off.getProperty("ephemera.codec.enabled")).isEqualTo("false");
+  }
 }
