@@ -42,7 +42,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
@@ -64,8 +67,20 @@ class HelmChartTest {
           Map.entry("temporal.tls.serverName", "temporal.example.com"),
           Map.entry("temporal.apiKey.existingSecret", "temporal-api-key"),
           Map.entry("vault.address", "https://vault.example.com:8200"),
+          Map.entry("vault.namespace", "admin/ephemera"),
           Map.entry("vault.auth.method", "approle"),
           Map.entry("vault.auth.existingSecret", "ephemera-vault-approle"),
+          Map.entry("vault.tls.caCertSecret", "vault-ca"),
+          Map.entry("vault.sources.build.build-cache.path", "aws/creds/ephemera-build-cache"),
+          Map.entry("vault.sources.build.build-cache.ttl", "15m"),
+          Map.entry("vault.sources.build.source-read.path", "secret/ephemera/git/source-read"),
+          Map.entry(
+              "vault.sources.projects.\\[group/app\\].deploy.registry-pull.path",
+              "secret/ephemera/registry/group-app/pull"),
+          Map.entry("codec.keyId", "v2"),
+          Map.entry("codec.keyIds[0]", "v1"),
+          Map.entry("codec.keyIds[1]", "v2"),
+          Map.entry("codec.corsOrigins[0]", "https://temporal.example.com"),
           Map.entry("review.tls.clusterIssuer", "letsencrypt"),
           Map.entry("runners.routing.source", "dynamodb"),
           Map.entry("runners.routing.dynamodb.region", "eu-west-1"),
@@ -213,6 +228,102 @@ class HelmChartTest {
   }
 
   /**
+   * Every {@code ephemera.*} setting the chart gives either role, in the ConfigMap or as an
+   * environment variable, binds to a property of the application's {@code @ConfigurationProperties}
+   * records (derived by reflection, see {@link PropertySchema}): the chart never guesses a name.
+   */
+  @ParameterizedTest
+  @MethodSource("variants")
+  void everyEphemeraSettingTheChartRendersIsARealProperty(RenderedChart chart) {
+    PropertySchema schema = PropertySchema.ofTheApplication();
+    Map<String, String> unknown = new java.util.TreeMap<>();
+    int checked = 0;
+    for (String role : List.of("api", "worker")) {
+      for (Map.Entry<ConfigurationPropertyName, Boolean> e :
+          ephemeraNames(environmentOf(chart, chart.deployment(role))).entrySet()) {
+        checked++;
+        String problem = schema.problem(e.getKey(), e.getValue());
+        if (problem != null) {
+          unknown.put(role + ": " + e.getKey(), problem);
+        }
+      }
+    }
+    assertThat(checked).as("settings checked").isGreaterThan(20);
+    assertThat(unknown).as("settings that bind to no property of the application").isEmpty();
+  }
+
+  /** The check above can fail, and knows the records it must. */
+  @Test
+  void thePropertySchemaRefusesGuessedNames() {
+    PropertySchema schema = PropertySchema.ofTheApplication();
+    assertThat(schema.roots())
+        .containsKeys(
+            "ephemera.vault",
+            "ephemera.codec",
+            "ephemera.build",
+            "ephemera.reconciler",
+            "ephemera.runners.kubernetes",
+            "ephemera.worker");
+    assertThat(PropertySchema.directReadsSpelledInTheirSource()).doesNotContainValue(false);
+    for (String real :
+        List.of(
+            "ephemera.vault.auth.kubernetes.role",
+            "ephemera.vault.auth.approle.role-id",
+            "ephemera.vault.build.registry-push.path",
+            "ephemera.vault.projects[group/app].deploy.registry-pull.ttl",
+            "ephemera.vault.lease-index.mount",
+            "ephemera.codec.keys.v1",
+            "ephemera.codec.cors-origins",
+            "ephemera.codec.cors-origins[0]",
+            "ephemera.build.resources.limits-cpu",
+            "ephemera.runners.routing.rules[0].route.type",
+            "ephemera.activities.overrides[KubernetesAwaitRollout].start-to-close",
+            "ephemera.reconciler.interval",
+            "ephemera.temporal.target")) {
+      assertThat(schema.problem(ConfigurationPropertyName.of(real))).as(real).isNull();
+    }
+    for (String guessed :
+        List.of(
+            "ephemera.vault.auth.role",
+            "ephemera.vault.auth.mount",
+            "ephemera.vault.auth.role-id",
+            "ephemera.codec.keys",
+            "ephemera.vault.build.registry-push",
+            "ephemera.vault.lease-index.path.extra",
+            "ephemera.reconciler.grace-period",
+            "ephemera.runners.routing.rules.first",
+            "ephemera.temporal.namespace")) {
+      assertThat(schema.problem(ConfigurationPropertyName.of(guessed))).as(guessed).isNotNull();
+    }
+    // Environment variables are read as Spring reads them.
+    StandardEnvironment env = new StandardEnvironment();
+    env.getPropertySources()
+        .replace(
+            StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+            new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                Map.of(
+                    "EPHEMERA_VAULT_AUTH_APPROLE_ROLEID", "x",
+                    "EPHEMERA_CODEC_KEYS_V1", "x",
+                    "EPHEMERA_GITLAB_WEBHOOK_TOKEN", "x",
+                    "EPHEMERA_VAULT_AUTH_ROLE_ID", "x",
+                    "EPHEMERA_CODEC_KEYS", "x")));
+    env.getPropertySources().remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
+    Map<String, Boolean> binds = new java.util.TreeMap<>();
+    ephemeraNames(env)
+        .forEach(
+            (name, fromEnv) -> binds.put(name.toString(), schema.problem(name, fromEnv) == null));
+    assertThat(binds)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "ephemera.vault.auth.approle.roleid", true,
+                "ephemera.codec.keys.v1", true,
+                "ephemera.gitlab.webhook.token", true,
+                "ephemera.vault.auth.role.id", false,
+                "ephemera.codec.keys", false));
+  }
+
+  /**
    * Kubernetes waits terminationGracePeriodSeconds before SIGKILL; the worker needs
    * ephemera.worker.shutdown-grace of it for in-flight activities, and some more for the rest of
    * the shutdown. The grace is read from the ConfigMap, or WorkerProperties' default when unset.
@@ -304,6 +415,25 @@ class HelmChartTest {
         .addLast(new MapPropertySource("application.yaml", chart.applicationProperties()));
     ConfigurationPropertySources.attach(env);
     return env;
+  }
+
+  /**
+   * Every {@code ephemera.*} name in {@code env}, as Spring's binder sees the names, and whether it
+   * came from an environment variable.
+   */
+  static Map<ConfigurationPropertyName, Boolean> ephemeraNames(StandardEnvironment env) {
+    Map<ConfigurationPropertyName, Boolean> names = new LinkedHashMap<>();
+    ConfigurationPropertyName ephemera = ConfigurationPropertyName.of("ephemera");
+    for (ConfigurationPropertySource source : ConfigurationPropertySources.get(env)) {
+      boolean fromEnvironment =
+          source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource;
+      if (source instanceof IterableConfigurationPropertySource iterable) {
+        iterable.stream()
+            .filter(ephemera::isAncestorOf)
+            .forEach(n -> names.put(n, fromEnvironment));
+      }
+    }
+    return names;
   }
 
   static Container container(Deployment d) {

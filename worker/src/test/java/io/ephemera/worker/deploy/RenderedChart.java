@@ -100,7 +100,14 @@ final class RenderedChart {
   @SuppressWarnings("unchecked")
   private static void flatten(String prefix, Object value, Map<String, Object> into) {
     if (value instanceof Map<?, ?> map) {
-      map.forEach((k, v) -> flatten(prefix.isEmpty() ? k.toString() : prefix + "." + k, v, into));
+      // As Spring's YAML loader: a "[...]" key (a map key holding dots or slashes) joins without a
+      // dot.
+      map.forEach(
+          (k, v) ->
+              flatten(
+                  prefix.isEmpty() || k.toString().startsWith("[") ? prefix + k : prefix + "." + k,
+                  v,
+                  into));
     } else if (value instanceof List<?> list && !list.isEmpty() && list.getFirst() instanceof Map) {
       for (int i = 0; i < list.size(); i++) {
         flatten(prefix + "[" + i + "]", list.get(i), into);
