@@ -84,6 +84,13 @@ class HelmChartTest {
           Map.entry("review.tls.clusterIssuer", "letsencrypt"),
           Map.entry("runners.routing.source", "dynamodb"),
           Map.entry("runners.routing.dynamodb.region", "eu-west-1"),
+          Map.entry("runners.routing.defaultRoute.name", "default"),
+          Map.entry("runners.routing.defaultRoute.type", "KUBERNETES"),
+          Map.entry("runners.routing.rules[0].job-name", "build-*"),
+          Map.entry("runners.routing.rules[0].route.name", "big"),
+          Map.entry("runners.routing.rules[0].route.type", "EC2"),
+          Map.entry("runners.routing.rules[0].route.instance-type", "m7i.large"),
+          Map.entry("config.ephemera.reconciler.interval", "1m"),
           Map.entry("api.autoscaling.enabled", "false"),
           Map.entry("worker.autoscaling.enabled", "false"),
           Map.entry("worker.nodeSelector.pool", "ephemera"),
@@ -121,6 +128,8 @@ class HelmChartTest {
     }
     assertThat(chart.all(Ingress.class)).as("the api Ingress is optional").isEmpty();
     assertThat(chart.property("ephemera.kubernetes.sandbox")).isEqualTo(false);
+    assertThat(chart.property("ephemera.temporal.target"))
+        .isEqualTo("temporal-frontend.temporal.svc.cluster.local:7233");
     assertThat(chart.property("logging.structured.format.console")).isEqualTo("ecs");
   }
 
@@ -212,7 +221,7 @@ class HelmChartTest {
           .doesNotContain(EphemeraEnvironmentPostProcessor.LOCAL_PROFILE);
       assertThat(env.getProperty("ephemera.roles")).isEqualTo(role);
       assertThat(env.getProperty("spring.temporal.connection.target"))
-          .isEqualTo("temporal-frontend.temporal.svc.cluster.local:7233");
+          .isEqualTo(chart.property("ephemera.temporal.target"));
       assertThat(env.getProperty("ephemera.gitlab.token")).startsWith("secret:");
     }
     // Without the api's own environment the same configuration must not start an api: the check
@@ -250,6 +259,63 @@ class HelmChartTest {
     }
     assertThat(checked).as("settings checked").isGreaterThan(20);
     assertThat(unknown).as("settings that bind to no property of the application").isEmpty();
+  }
+
+  /**
+   * The values file of the top-level README's Operations section uses only the chart's values (Helm
+   * ignores a misspelt one silently), and what it renders starts both roles and names only real
+   * properties.
+   */
+  @Test
+  void theReadmesValuesFileIsTheChartsValues() throws java.io.IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int operations = readme.indexOf("## Operations");
+    assertThat(operations).as("README has an Operations section").isPositive();
+    Matcher block =
+        Pattern.compile("\\*\\*Values\\.\\*\\*.*?```yaml\\n(.*?)```", Pattern.DOTALL)
+            .matcher(readme.substring(operations));
+    assertThat(block.find()).as("the Values step's yaml block").isTrue();
+    String yaml = block.group(1).replaceAll("(?m)^   ", "");
+    Map<String, Object> documented = new org.yaml.snakeyaml.Yaml().load(yaml);
+    Map<String, Object> chartValues =
+        new org.yaml.snakeyaml.Yaml()
+            .load(Files.readString(RenderedChart.CHART.resolve("values.yaml")));
+    List<String> unknown = new ArrayList<>();
+    unknownValues("", documented, chartValues, unknown);
+    assertThat(unknown).as("README values the chart does not have").isEmpty();
+
+    Path file = Files.createTempFile("values-prod", ".yaml");
+    try {
+      Files.writeString(file, yaml);
+      RenderedChart chart = RenderedChart.render(file, Map.of());
+      assertThat(chart.property("ephemera.vault.auth.kubernetes.role"))
+          .isEqualTo("ephemera-worker");
+      assertThat(chart.property("ephemera.review.registry")).isEqualTo("registry.example.com");
+      everyEphemeraSettingTheChartRendersIsARealProperty(chart);
+      theRenderedConfigurationStartsEachRoleOutsideTheLocalProfile(chart);
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  /** Keys of {@code given} that {@code values} lacks; an empty map in values takes anything. */
+  @SuppressWarnings("unchecked")
+  private static void unknownValues(
+      String path, Map<String, Object> given, Map<String, Object> values, List<String> into) {
+    if (values.isEmpty()) {
+      return;
+    }
+    given.forEach(
+        (k, v) -> {
+          String where = path.isEmpty() ? k : path + "." + k;
+          if (!values.containsKey(k)) {
+            into.add(where);
+          } else if (v instanceof Map<?, ?> nested && values.get(k) instanceof Map<?, ?> known) {
+            unknownValues(where, (Map<String, Object>) nested, (Map<String, Object>) known, into);
+          } else if (v instanceof Map<?, ?> && !(values.get(k) instanceof Map<?, ?>)) {
+            into.add(where + " (not a map in values.yaml)");
+          }
+        });
   }
 
   /** The check above can fail, and knows the records it must. */

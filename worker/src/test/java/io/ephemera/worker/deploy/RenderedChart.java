@@ -46,12 +46,20 @@ final class RenderedChart {
 
   /** The chart with {@code --set key=value} for each entry. */
   static RenderedChart render(Map<String, Object> sets) {
+    return render(null, sets);
+  }
+
+  /** The chart with {@code -f valuesFile} (when not null) and {@code --set key=value}. */
+  static RenderedChart render(Path valuesFile, Map<String, Object> sets) {
     TemplateCommand template =
         new Helm(CHART)
             .template()
             .withName(RELEASE)
             .withNamespace(NAMESPACE)
             .withKubeVersion(KUBE_VERSION);
+    if (valuesFile != null) {
+      template.withValuesFile(valuesFile);
+    }
     sets.forEach(template::set);
     String yaml = template.call();
     // load() only parses: the client never connects anywhere.
