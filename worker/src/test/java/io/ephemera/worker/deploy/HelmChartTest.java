@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import io.ephemera.activity.vault.VaultProperties;
 import io.ephemera.worker.config.EphemeraEnvironmentPostProcessor;
 import io.ephemera.worker.config.WorkerProperties;
 import io.fabric8.kubernetes.api.model.Container;
@@ -316,6 +317,25 @@ class HelmChartTest {
             into.add(where + " (not a map in values.yaml)");
           }
         });
+  }
+
+  /** With every option on, the Vault settings bind, per-project sources included. */
+  @Test
+  void everyVaultOptionBindsToVaultProperties() {
+    VaultProperties vault = VaultExercise.bind(RenderedChart.render(EVERYTHING_ON));
+    assertThat(vault.address()).isEqualTo("https://vault.example.com:8200");
+    assertThat(vault.namespace()).isEqualTo("admin/ephemera");
+    assertThat(vault.auth().method()).isEqualTo(VaultProperties.AuthMethod.APPROLE);
+    assertThat(vault.auth().approle().roleName()).isEqualTo("ephemera-worker");
+    assertThat(vault.tls().caCert()).isEqualTo("/etc/ephemera/vault-ca/ca.crt");
+    assertThat(vault.build().buildCache().ttl()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(vault.projects()).containsOnlyKeys("group/app");
+    assertThat(
+            vault.sources(
+                io.ephemera.activity.credentials.CredentialPurpose.DEPLOY, 1, "group/app"))
+        .extracting(VaultProperties.SourceSpec::path)
+        .containsExactly("secret/ephemera/registry/group-app/pull");
+    assertThat(vault.leaseIndex().path()).isEqualTo("ephemera/leases");
   }
 
   /** The check above can fail, and knows the records it must. */
