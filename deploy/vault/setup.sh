@@ -56,7 +56,8 @@ vault policy write ephemera-reconciler "$POLICIES/reconciler.hcl"
 vault policy write ephemera-ci-pipeline "$POLICIES/ci-pipeline.hcl"
 
 # In cluster: the worker logs in with its ServiceAccount token (ephemera.vault.auth.method=kubernetes,
-# role ephemera-worker). Short tokens, renewed by Ephemera; a leaked one dies within the hour.
+# ephemera.vault.auth.kubernetes.role=ephemera-worker). Short tokens, renewed by Ephemera; a leaked one
+# dies within the hour.
 if [ -n "$KUBERNETES_HOST" ]; then
   vault write auth/kubernetes/config kubernetes_host="$KUBERNETES_HOST"
 fi
@@ -109,4 +110,5 @@ if [ -n "$AWS_BUILD_CACHE_ROLE_ARN" ]; then
     credential_type=assumed_role role_arns="$AWS_BUILD_CACHE_ROLE_ARN" default_sts_ttl=15m max_sts_ttl=1h
 fi
 
-echo "Vault is set up for Ephemera (policies: $WORKER_POLICIES, ephemera-ci-pipeline)"
+echo "Vault is set up for Ephemera (policies: $WORKER_POLICIES, ephemera-ci-pipeline)."
+echo "Store the credentials the default sources read: secret/ephemera/registry/push, secret/ephemera/registry/pull, secret/ephemera/git/source-read (see deploy/vault/README.md)."

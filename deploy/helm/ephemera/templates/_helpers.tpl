@@ -58,11 +58,15 @@ app.kubernetes.io/component: {{ .component }}
       key: {{ .Values.temporal.apiKey.key }}
 {{- end }}
 {{- if and .Values.codec.enabled .Values.codec.existingSecret }}
-- name: EPHEMERA_CODEC_KEYS
+{{- /* One variable per key: Spring binds EPHEMERA_CODEC_KEYS_<ID> to the map entry
+       ephemera.codec.keys.<id> (a single EPHEMERA_CODEC_KEYS would bind to no map). */}}
+{{- range .Values.codec.keyIds }}
+- name: EPHEMERA_CODEC_KEYS_{{ upper . }}
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.codec.existingSecret }}
-      key: {{ .Values.codec.key }}
+      name: {{ $.Values.codec.existingSecret }}
+      key: {{ . }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -78,6 +82,11 @@ app.kubernetes.io/component: {{ .component }}
   mountPath: /etc/ephemera/temporal-tls
   readOnly: true
 {{- end }}
+{{- if .Values.vault.tls.caCertSecret }}
+- name: vault-ca
+  mountPath: /etc/ephemera/vault-ca
+  readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "ephemera.volumes" -}}
@@ -91,6 +100,14 @@ app.kubernetes.io/component: {{ .component }}
 - name: temporal-tls
   secret:
     secretName: {{ .Values.temporal.tls.clientCertSecret }}
+{{- end }}
+{{- if .Values.vault.tls.caCertSecret }}
+- name: vault-ca
+  secret:
+    secretName: {{ .Values.vault.tls.caCertSecret }}
+    items:
+      - key: ca.crt
+        path: ca.crt
 {{- end }}
 {{- end }}
 

@@ -6,10 +6,17 @@ import java.io.Reader;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.yaml.snakeyaml.Yaml;
 
 /**
@@ -76,12 +83,75 @@ class ComposeStackTest {
         .contains("-dev-listen-address=0.0.0.0:" + vault.getPort());
     assertThat(env("vault-setup").get("VAULT_ADDR")).isEqualTo(vault.toString());
     // AppRole credentials the setup script sets are the ones Ephemera logs in with.
-    assertThat(env("ephemera").get("EPHEMERA_VAULT_AUTH_ROLE_ID"))
+    assertThat(env("ephemera").get("EPHEMERA_VAULT_AUTH_APPROLE_ROLEID"))
         .isEqualTo(env("vault-setup").get("EPHEMERA_APPROLE_ROLE_ID"));
-    assertThat(env("ephemera").get("EPHEMERA_VAULT_AUTH_SECRET_ID"))
+    assertThat(env("ephemera").get("EPHEMERA_VAULT_AUTH_APPROLE_SECRETID"))
         .isEqualTo(env("vault-setup").get("EPHEMERA_APPROLE_SECRET_ID"));
     assertThat(service("ephemera").get("depends_on").toString())
         .contains("vault-setup", "temporal");
+  }
+
+  /** Every EPHEMERA_* variable of the stack binds to a real property, as HelmChartTest checks. */
+  @Test
+  void ephemerasEnvironmentNamesRealProperties() {
+    StandardEnvironment env = new StandardEnvironment();
+    env.getPropertySources().remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
+    env.getPropertySources()
+        .replace(
+            StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+            new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                new LinkedHashMap<>(env("ephemera"))));
+    PropertySchema schema = PropertySchema.ofTheApplication();
+    Map<String, String> unknown = new TreeMap<>();
+    Map<ConfigurationPropertyName, Boolean> names = HelmChartTest.ephemeraNames(env);
+    names.forEach(
+        (name, fromEnvironment) -> {
+          String problem = schema.problem(name, fromEnvironment);
+          if (problem != null) {
+            unknown.put(name.toString(), problem);
+          }
+        });
+    assertThat(names).hasSizeGreaterThan(10);
+    assertThat(unknown).as("variables that bind to no property").isEmpty();
+  }
+
+  /**
+   * The stack's Vault sources are the Helm chart's defaults, and vault-setup stores a value at each
+   * of them: the paths the policies grant (VaultSetupTest checks those against the chart).
+   */
+  @Test
+  void theStacksVaultSourcesAreTheChartsAndAreFilled() {
+    Map<String, String> ephemera = env("ephemera");
+    RenderedChart chart = RenderedChart.defaults();
+    Map<String, String> sources = new TreeMap<>();
+    chart
+        .applicationProperties()
+        .forEach(
+            (key, value) -> {
+              Matcher m =
+                  Pattern.compile("ephemera\\.vault\\.(build|deploy)\\.([a-z-]+)\\.path")
+                      .matcher(key);
+              if (m.matches()) {
+                sources.put(
+                    ("EPHEMERA_VAULT_" + m.group(1) + "_" + m.group(2).replace("-", "") + "_PATH")
+                        .toUpperCase(java.util.Locale.ROOT),
+                    value.toString());
+              }
+            });
+    assertThat(sources).isNotEmpty();
+    Map<String, String> inCompose = new TreeMap<>();
+    ephemera.forEach(
+        (k, v) -> {
+          if (k.startsWith("EPHEMERA_VAULT_") && k.endsWith("_PATH")) {
+            inCompose.put(k, v);
+          }
+        });
+    assertThat(inCompose).isEqualTo(sources);
+    String setup = service("vault-setup").get("command").toString();
+    for (String path : sources.values()) {
+      assertThat(setup).as("vault-setup stores " + path).contains("vault kv put " + path + " ");
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import io.ephemera.activity.vault.VaultProperties;
 import io.ephemera.worker.config.EphemeraEnvironmentPostProcessor;
 import io.ephemera.worker.config.WorkerProperties;
 import io.fabric8.kubernetes.api.model.Container;
@@ -42,7 +43,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.boot.convert.DurationStyle;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
@@ -64,11 +68,30 @@ class HelmChartTest {
           Map.entry("temporal.tls.serverName", "temporal.example.com"),
           Map.entry("temporal.apiKey.existingSecret", "temporal-api-key"),
           Map.entry("vault.address", "https://vault.example.com:8200"),
+          Map.entry("vault.namespace", "admin/ephemera"),
           Map.entry("vault.auth.method", "approle"),
           Map.entry("vault.auth.existingSecret", "ephemera-vault-approle"),
+          Map.entry("vault.tls.caCertSecret", "vault-ca"),
+          Map.entry("vault.sources.build.build-cache.path", "aws/creds/ephemera-build-cache"),
+          Map.entry("vault.sources.build.build-cache.ttl", "15m"),
+          Map.entry("vault.sources.build.source-read.path", "secret/ephemera/git/source-read"),
+          Map.entry(
+              "vault.sources.projects.\\[group/app\\].deploy.registry-pull.path",
+              "secret/ephemera/registry/group-app/pull"),
+          Map.entry("codec.keyId", "v2"),
+          Map.entry("codec.keyIds[0]", "v1"),
+          Map.entry("codec.keyIds[1]", "v2"),
+          Map.entry("codec.corsOrigins[0]", "https://temporal.example.com"),
           Map.entry("review.tls.clusterIssuer", "letsencrypt"),
           Map.entry("runners.routing.source", "dynamodb"),
           Map.entry("runners.routing.dynamodb.region", "eu-west-1"),
+          Map.entry("runners.routing.defaultRoute.name", "default"),
+          Map.entry("runners.routing.defaultRoute.type", "KUBERNETES"),
+          Map.entry("runners.routing.rules[0].job-name", "build-*"),
+          Map.entry("runners.routing.rules[0].route.name", "big"),
+          Map.entry("runners.routing.rules[0].route.type", "EC2"),
+          Map.entry("runners.routing.rules[0].route.instance-type", "m7i.large"),
+          Map.entry("config.ephemera.reconciler.interval", "1m"),
           Map.entry("api.autoscaling.enabled", "false"),
           Map.entry("worker.autoscaling.enabled", "false"),
           Map.entry("worker.nodeSelector.pool", "ephemera"),
@@ -106,6 +129,8 @@ class HelmChartTest {
     }
     assertThat(chart.all(Ingress.class)).as("the api Ingress is optional").isEmpty();
     assertThat(chart.property("ephemera.kubernetes.sandbox")).isEqualTo(false);
+    assertThat(chart.property("ephemera.temporal.target"))
+        .isEqualTo("temporal-frontend.temporal.svc.cluster.local:7233");
     assertThat(chart.property("logging.structured.format.console")).isEqualTo("ecs");
   }
 
@@ -197,7 +222,7 @@ class HelmChartTest {
           .doesNotContain(EphemeraEnvironmentPostProcessor.LOCAL_PROFILE);
       assertThat(env.getProperty("ephemera.roles")).isEqualTo(role);
       assertThat(env.getProperty("spring.temporal.connection.target"))
-          .isEqualTo("temporal-frontend.temporal.svc.cluster.local:7233");
+          .isEqualTo(chart.property("ephemera.temporal.target"));
       assertThat(env.getProperty("ephemera.gitlab.token")).startsWith("secret:");
     }
     // Without the api's own environment the same configuration must not start an api: the check
@@ -210,6 +235,178 @@ class HelmChartTest {
             () ->
                 new EphemeraEnvironmentPostProcessor().postProcessEnvironment(workerEnvAsApi, null))
         .isInstanceOf(EphemeraEnvironmentPostProcessor.MissingConfigurationException.class);
+  }
+
+  /**
+   * Every {@code ephemera.*} setting the chart gives either role, in the ConfigMap or as an
+   * environment variable, binds to a property of the application's {@code @ConfigurationProperties}
+   * records (derived by reflection, see {@link PropertySchema}): the chart never guesses a name.
+   */
+  @ParameterizedTest
+  @MethodSource("variants")
+  void everyEphemeraSettingTheChartRendersIsARealProperty(RenderedChart chart) {
+    PropertySchema schema = PropertySchema.ofTheApplication();
+    Map<String, String> unknown = new java.util.TreeMap<>();
+    int checked = 0;
+    for (String role : List.of("api", "worker")) {
+      for (Map.Entry<ConfigurationPropertyName, Boolean> e :
+          ephemeraNames(environmentOf(chart, chart.deployment(role))).entrySet()) {
+        checked++;
+        String problem = schema.problem(e.getKey(), e.getValue());
+        if (problem != null) {
+          unknown.put(role + ": " + e.getKey(), problem);
+        }
+      }
+    }
+    assertThat(checked).as("settings checked").isGreaterThan(20);
+    assertThat(unknown).as("settings that bind to no property of the application").isEmpty();
+  }
+
+  /**
+   * The values file of the top-level README's Operations section uses only the chart's values (Helm
+   * ignores a misspelt one silently), and what it renders starts both roles and names only real
+   * properties.
+   */
+  @Test
+  void theReadmesValuesFileIsTheChartsValues() throws java.io.IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int operations = readme.indexOf("## Operations");
+    assertThat(operations).as("README has an Operations section").isPositive();
+    Matcher block =
+        Pattern.compile("\\*\\*Values\\.\\*\\*.*?```yaml\\n(.*?)```", Pattern.DOTALL)
+            .matcher(readme.substring(operations));
+    assertThat(block.find()).as("the Values step's yaml block").isTrue();
+    String yaml = block.group(1).replaceAll("(?m)^   ", "");
+    Map<String, Object> documented = new org.yaml.snakeyaml.Yaml().load(yaml);
+    Map<String, Object> chartValues =
+        new org.yaml.snakeyaml.Yaml()
+            .load(Files.readString(RenderedChart.CHART.resolve("values.yaml")));
+    List<String> unknown = new ArrayList<>();
+    unknownValues("", documented, chartValues, unknown);
+    assertThat(unknown).as("README values the chart does not have").isEmpty();
+
+    Path file = Files.createTempFile("values-prod", ".yaml");
+    try {
+      Files.writeString(file, yaml);
+      RenderedChart chart = RenderedChart.render(file, Map.of());
+      assertThat(chart.property("ephemera.vault.auth.kubernetes.role"))
+          .isEqualTo("ephemera-worker");
+      assertThat(chart.property("ephemera.review.registry")).isEqualTo("registry.example.com");
+      everyEphemeraSettingTheChartRendersIsARealProperty(chart);
+      theRenderedConfigurationStartsEachRoleOutsideTheLocalProfile(chart);
+    } finally {
+      Files.delete(file);
+    }
+  }
+
+  /** Keys of {@code given} that {@code values} lacks; an empty map in values takes anything. */
+  @SuppressWarnings("unchecked")
+  private static void unknownValues(
+      String path, Map<String, Object> given, Map<String, Object> values, List<String> into) {
+    if (values.isEmpty()) {
+      return;
+    }
+    given.forEach(
+        (k, v) -> {
+          String where = path.isEmpty() ? k : path + "." + k;
+          if (!values.containsKey(k)) {
+            into.add(where);
+          } else if (v instanceof Map<?, ?> nested && values.get(k) instanceof Map<?, ?> known) {
+            unknownValues(where, (Map<String, Object>) nested, (Map<String, Object>) known, into);
+          } else if (v instanceof Map<?, ?> && !(values.get(k) instanceof Map<?, ?>)) {
+            into.add(where + " (not a map in values.yaml)");
+          }
+        });
+  }
+
+  /** With every option on, the Vault settings bind, per-project sources included. */
+  @Test
+  void everyVaultOptionBindsToVaultProperties() {
+    VaultProperties vault = VaultExercise.bind(RenderedChart.render(EVERYTHING_ON));
+    assertThat(vault.address()).isEqualTo("https://vault.example.com:8200");
+    assertThat(vault.namespace()).isEqualTo("admin/ephemera");
+    assertThat(vault.auth().method()).isEqualTo(VaultProperties.AuthMethod.APPROLE);
+    assertThat(vault.auth().approle().roleName()).isEqualTo("ephemera-worker");
+    assertThat(vault.tls().caCert()).isEqualTo("/etc/ephemera/vault-ca/ca.crt");
+    assertThat(vault.build().buildCache().ttl()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(vault.projects()).containsOnlyKeys("group/app");
+    assertThat(
+            vault.sources(
+                io.ephemera.activity.credentials.CredentialPurpose.DEPLOY, 1, "group/app"))
+        .extracting(VaultProperties.SourceSpec::path)
+        .containsExactly("secret/ephemera/registry/group-app/pull");
+    assertThat(vault.leaseIndex().path()).isEqualTo("ephemera/leases");
+  }
+
+  /** The check above can fail, and knows the records it must. */
+  @Test
+  void thePropertySchemaRefusesGuessedNames() {
+    PropertySchema schema = PropertySchema.ofTheApplication();
+    assertThat(schema.roots())
+        .containsKeys(
+            "ephemera.vault",
+            "ephemera.codec",
+            "ephemera.build",
+            "ephemera.reconciler",
+            "ephemera.runners.kubernetes",
+            "ephemera.worker");
+    assertThat(PropertySchema.directReadsSpelledInTheirSource()).doesNotContainValue(false);
+    for (String real :
+        List.of(
+            "ephemera.vault.auth.kubernetes.role",
+            "ephemera.vault.auth.approle.role-id",
+            "ephemera.vault.build.registry-push.path",
+            "ephemera.vault.projects[group/app].deploy.registry-pull.ttl",
+            "ephemera.vault.lease-index.mount",
+            "ephemera.codec.keys.v1",
+            "ephemera.codec.cors-origins",
+            "ephemera.codec.cors-origins[0]",
+            "ephemera.build.resources.limits-cpu",
+            "ephemera.runners.routing.rules[0].route.type",
+            "ephemera.activities.overrides[KubernetesAwaitRollout].start-to-close",
+            "ephemera.reconciler.interval",
+            "ephemera.temporal.target")) {
+      assertThat(schema.problem(ConfigurationPropertyName.of(real))).as(real).isNull();
+    }
+    for (String guessed :
+        List.of(
+            "ephemera.vault.auth.role",
+            "ephemera.vault.auth.mount",
+            "ephemera.vault.auth.role-id",
+            "ephemera.codec.keys",
+            "ephemera.vault.build.registry-push",
+            "ephemera.vault.lease-index.path.extra",
+            "ephemera.reconciler.grace-period",
+            "ephemera.runners.routing.rules.first",
+            "ephemera.temporal.namespace")) {
+      assertThat(schema.problem(ConfigurationPropertyName.of(guessed))).as(guessed).isNotNull();
+    }
+    // Environment variables are read as Spring reads them.
+    StandardEnvironment env = new StandardEnvironment();
+    env.getPropertySources()
+        .replace(
+            StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+            new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+                Map.of(
+                    "EPHEMERA_VAULT_AUTH_APPROLE_ROLEID", "x",
+                    "EPHEMERA_CODEC_KEYS_V1", "x",
+                    "EPHEMERA_GITLAB_WEBHOOK_TOKEN", "x",
+                    "EPHEMERA_VAULT_AUTH_ROLE_ID", "x",
+                    "EPHEMERA_CODEC_KEYS", "x")));
+    env.getPropertySources().remove(StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME);
+    Map<String, Boolean> binds = new java.util.TreeMap<>();
+    ephemeraNames(env)
+        .forEach(
+            (name, fromEnv) -> binds.put(name.toString(), schema.problem(name, fromEnv) == null));
+    assertThat(binds)
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "ephemera.vault.auth.approle.roleid", true,
+                "ephemera.codec.keys.v1", true,
+                "ephemera.gitlab.webhook.token", true,
+                "ephemera.vault.auth.role.id", false,
+                "ephemera.codec.keys", false));
   }
 
   /**
@@ -304,6 +501,25 @@ class HelmChartTest {
         .addLast(new MapPropertySource("application.yaml", chart.applicationProperties()));
     ConfigurationPropertySources.attach(env);
     return env;
+  }
+
+  /**
+   * Every {@code ephemera.*} name in {@code env}, as Spring's binder sees the names, and whether it
+   * came from an environment variable.
+   */
+  static Map<ConfigurationPropertyName, Boolean> ephemeraNames(StandardEnvironment env) {
+    Map<ConfigurationPropertyName, Boolean> names = new LinkedHashMap<>();
+    ConfigurationPropertyName ephemera = ConfigurationPropertyName.of("ephemera");
+    for (ConfigurationPropertySource source : ConfigurationPropertySources.get(env)) {
+      boolean fromEnvironment =
+          source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource;
+      if (source instanceof IterableConfigurationPropertySource iterable) {
+        iterable.stream()
+            .filter(ephemera::isAncestorOf)
+            .forEach(n -> names.put(n, fromEnvironment));
+      }
+    }
+    return names;
   }
 
   static Container container(Deployment d) {

@@ -4,54 +4,43 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The metrics docs/metrics.md documents: the first column of its tables, in backticks. */
+/**
+ * The metrics docs/metrics.md documents: the first column of its tables, in backticks, and the
+ * label names of the third (backticked names outside parentheses; what is inside lists values).
+ */
 final class MetricsDocs {
   static final Path FILE = Path.of("..", "docs", "metrics.md");
 
-  /**
-   * Documented metrics whose code is not on this branch yet. Each must be absent from the scrape;
-   * once it is emitted, ObservabilityEndToEndTest says to delete it here.
-   */
-  // TODO(issue 7, workflow-side metrics by another engineer): phase transitions, deploy and
-  //  teardown durations, runner queue and lifetime, through Workflow.getMetricsScope().
-  // TODO(issue 6): the reconciler's metrics.
-  static final Set<String> NOT_EMITTED_ON_THIS_BRANCH =
-      Set.of(
-          "ephemera_phase_transitions_total",
-          "ephemera_deploy_duration_seconds",
-          "ephemera_teardown_duration_seconds",
-          "ephemera_runner_queue_seconds",
-          "ephemera_runner_lifetime_seconds",
-          "ephemera_reconciler_passes_total",
-          "ephemera_orphans_found_total",
-          "ephemera_orphans_reaped_total",
-          "ephemera_repairs_total",
-          "ephemera_reconciler_source_errors_total",
-          "ephemera_oldest_resource_age_seconds",
-          "ephemera_managed_resources");
-
   private static final Pattern ROW =
-      Pattern.compile("(?m)^\\|\\s*`((?:ephemera|temporal)_[a-z0-9_]+)`");
+      Pattern.compile("(?m)^\\|\\s*`((?:ephemera|temporal)_[a-z0-9_]+)`\\s*\\|[^|]*\\|([^|]*)\\|");
+  private static final Pattern NAME = Pattern.compile("`([a-z_]+)`");
 
-  private final Set<String> names;
+  private final Map<String, Set<String>> labels;
 
-  private MetricsDocs(Set<String> names) {
-    this.names = names;
+  private MetricsDocs(Map<String, Set<String>> labels) {
+    this.labels = labels;
   }
 
   static MetricsDocs load() {
     try {
       Matcher m = ROW.matcher(Files.readString(FILE));
-      Set<String> names = new LinkedHashSet<>();
+      Map<String, Set<String>> labels = new LinkedHashMap<>();
       while (m.find()) {
-        names.add(m.group(1));
+        Set<String> names = new LinkedHashSet<>();
+        Matcher n = NAME.matcher(m.group(2).replaceAll("\\([^)]*\\)", ""));
+        while (n.find()) {
+          names.add(n.group(1));
+        }
+        labels.put(m.group(1), Set.copyOf(names));
       }
-      return new MetricsDocs(Set.copyOf(names));
+      return new MetricsDocs(Map.copyOf(labels));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -59,7 +48,12 @@ final class MetricsDocs {
 
   /** Every documented metric. */
   Set<String> names() {
-    return names;
+    return labels.keySet();
+  }
+
+  /** The labels documented for {@code metric}; empty for "—". */
+  Set<String> labels(String metric) {
+    return labels.getOrDefault(metric, Set.of());
   }
 
   /**
@@ -67,6 +61,6 @@ final class MetricsDocs {
    * of them (the page documents nothing else).
    */
   Set<String> registeredByTheApplication() {
-    return names;
+    return names();
   }
 }

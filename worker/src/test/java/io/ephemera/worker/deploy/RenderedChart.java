@@ -46,12 +46,20 @@ final class RenderedChart {
 
   /** The chart with {@code --set key=value} for each entry. */
   static RenderedChart render(Map<String, Object> sets) {
+    return render(null, sets);
+  }
+
+  /** The chart with {@code -f valuesFile} (when not null) and {@code --set key=value}. */
+  static RenderedChart render(Path valuesFile, Map<String, Object> sets) {
     TemplateCommand template =
         new Helm(CHART)
             .template()
             .withName(RELEASE)
             .withNamespace(NAMESPACE)
             .withKubeVersion(KUBE_VERSION);
+    if (valuesFile != null) {
+      template.withValuesFile(valuesFile);
+    }
     sets.forEach(template::set);
     String yaml = template.call();
     // load() only parses: the client never connects anywhere.
@@ -100,7 +108,14 @@ final class RenderedChart {
   @SuppressWarnings("unchecked")
   private static void flatten(String prefix, Object value, Map<String, Object> into) {
     if (value instanceof Map<?, ?> map) {
-      map.forEach((k, v) -> flatten(prefix.isEmpty() ? k.toString() : prefix + "." + k, v, into));
+      // As Spring's YAML loader: a "[...]" key (a map key holding dots or slashes) joins without a
+      // dot.
+      map.forEach(
+          (k, v) ->
+              flatten(
+                  prefix.isEmpty() || k.toString().startsWith("[") ? prefix + k : prefix + "." + k,
+                  v,
+                  into));
     } else if (value instanceof List<?> list && !list.isEmpty() && list.getFirst() instanceof Map) {
       for (int i = 0; i < list.size(); i++) {
         flatten(prefix + "[" + i + "]", list.get(i), into);

@@ -2,30 +2,47 @@ package io.ephemera.worker.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.ephemera.activity.build.BuildProperties;
+import io.ephemera.activity.build.BuildRequest;
+import io.ephemera.activity.build.KanikoBuilder;
 import io.ephemera.activity.compute.ComputeActivitiesImpl;
 import io.ephemera.activity.compute.ProvisionRequest;
 import io.ephemera.activity.compute.RunnerPodProperties;
 import io.ephemera.activity.compute.RunnerPods;
 import io.ephemera.activity.compute.TerminateRequest;
 import io.ephemera.activity.config.RunnerProperties;
+import io.ephemera.activity.credentials.CredentialActivities;
+import io.ephemera.activity.credentials.CredentialPurpose;
+import io.ephemera.activity.credentials.CredentialRequest;
 import io.ephemera.activity.gitlab.KubernetesSecretTokenStore;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
 import io.ephemera.activity.kubernetes.NamespaceSpec;
 import io.ephemera.activity.kubernetes.RolloutRequest;
 import io.ephemera.activity.kubernetes.WorkloadSpec;
+import io.ephemera.activity.reconciler.KubernetesSources;
+import io.ephemera.activity.reconciler.ManagedSource;
+import io.ephemera.activity.vault.VaultCredentialActivities;
+import io.ephemera.common.Labels;
 import io.ephemera.common.Names;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.runner.RunnerRoute;
 import io.ephemera.runner.RunnerType;
 import io.ephemera.worker.deploy.WorkerGrants.Grant;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.temporal.failure.ApplicationFailure;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,10 +68,10 @@ import org.springframework.context.annotation.ClassPathScanningCandidateComponen
  *
  * <ul>
  *   <li>A request no grant allows fails: the worker would get 403 in a real cluster.
- *   <li>A grant no request uses fails: it is more privilege than the code needs. The only
- *       exceptions are in {@link #NOT_YET_EXERCISED}, for code that is not on this branch yet.
- *   <li>An adapter class that takes a KubernetesClient and no exercise covers fails: adding one is
- *       how a new adapter's permissions enter this comparison.
+ *   <li>A grant no request uses fails: it is more privilege than the code needs.
+ *   <li>An adapter class that takes a KubernetesClient (a public constructor or public static
+ *       method with one) and no exercise covers fails: adding one is how a new adapter's
+ *       permissions enter this comparison.
  * </ul>
  *
  * To add an adapter: add an {@link Exercise} to {@link #exercises()} that calls every method the
@@ -62,34 +79,6 @@ import org.springframework.context.annotation.ClassPathScanningCandidateComponen
  */
 @EnableKubernetesMockClient(crud = true, https = false)
 class WorkerRbacTest {
-
-  /**
-   * Grants whose consumer is not on this branch yet, as "scope: group/resource verb" (scope {@code
-   * cluster}, {@code runners} or {@code build}). Each entry must be granted and must not be used;
-   * once its consumer lands with an exercise, the entry is used and this test says to delete it.
-   */
-  // TODO(issue 3): the Vault credentials adapter (CredentialActivities writes the review app's pull
-  //  Secret and the build's Secret) and the Kaniko builder (BuildActivities: Jobs, their pods and
-  //  logs) bring their exercises; then delete these entries.
-  // TODO(issue 6): the reconciler lists managed namespaces, and build Jobs and Secrets; its
-  //  exercise replaces the last three entries.
-  static final Set<String> NOT_YET_EXERCISED =
-      Set.of(
-          "cluster: /secrets get",
-          "cluster: /secrets create",
-          "cluster: /secrets update",
-          "build: batch/jobs get",
-          "build: batch/jobs create",
-          "build: batch/jobs delete",
-          "build: /pods list",
-          "build: /pods/log get",
-          "build: /secrets get",
-          "build: /secrets create",
-          "build: /secrets update",
-          "build: /secrets delete",
-          "cluster: /namespaces list",
-          "build: batch/jobs list",
-          "build: /secrets list");
 
   /** One adapter's lifecycle, run against the recording cluster. */
   record Exercise(String name, Set<Class<?>> covers, Body body) {}
@@ -99,8 +88,23 @@ class WorkerRbacTest {
     void run(Cluster cluster) throws Exception;
   }
 
-  /** The cluster an exercise talks to, and the namespaces the rendered configuration names. */
-  record Cluster(KubernetesClient client, String runnersNamespace, Recorder recorder) {
+  /**
+   * The cluster an exercise talks to, the rendered chart (for the namespaces and settings its
+   * configuration names), and the mock server (for answers CRUD mode does not give, e.g. logs).
+   */
+  record Cluster(
+      KubernetesClient client,
+      RenderedChart chart,
+      KubernetesMockServer server,
+      Recorder recorder) {
+    String runnersNamespace() {
+      return (String) chart.property("ephemera.runners.kubernetes.namespace");
+    }
+
+    String buildNamespace() {
+      return (String) chart.property("ephemera.build.namespace");
+    }
+
     /** Sets the scene (plays the kubelet, a person, ...): its requests are not the worker's. */
     void offTheRecord(Runnable setup) {
       recorder.pause(setup);
@@ -116,7 +120,19 @@ class WorkerRbacTest {
         new Exercise(
             "runner pod: token, provision, terminate",
             Set.of(RunnerPods.class, ComputeActivitiesImpl.class, KubernetesSecretTokenStore.class),
-            WorkerRbacTest::runnerLifecycle));
+            WorkerRbacTest::runnerLifecycle),
+        new Exercise(
+            "credentials: build and pull Secrets from the sandbox Vault",
+            Set.of(VaultCredentialActivities.class),
+            WorkerRbacTest::credentials),
+        new Exercise(
+            "image build: Kaniko Job, failure log, cleanup",
+            Set.of(KanikoBuilder.class),
+            WorkerRbacTest::imageBuild),
+        new Exercise(
+            "reconciler: managed namespaces and runner pods, page by page",
+            Set.of(KubernetesSources.class),
+            WorkerRbacTest::reconcilerListings));
   }
 
   KubernetesMockServer server;
@@ -136,11 +152,19 @@ class WorkerRbacTest {
         chart.deployment("worker").getSpec().getTemplate().getSpec().getServiceAccountName();
     List<Grant> grants = WorkerGrants.of(chart, sa, RenderedChart.NAMESPACE);
     assertThat(grants).isNotEmpty();
-    Map<String, String> scopes = scopeNames();
 
-    Cluster cluster =
-        new Cluster(
-            client, (String) chart.property("ephemera.runners.kubernetes.namespace"), recorder);
+    Cluster cluster = new Cluster(client, chart, server, recorder);
+    // The chart creates the runners and build namespaces (templates/namespaces.yaml).
+    cluster.offTheRecord(
+        () -> {
+          for (String ns : List.of(cluster.runnersNamespace(), cluster.buildNamespace())) {
+            client
+                .namespaces()
+                .resource(
+                    new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+                .create();
+          }
+        });
     Map<ApiAccess, String> accesses = new LinkedHashMap<>();
     recorder.drain();
     for (Exercise e : exercises()) {
@@ -168,28 +192,14 @@ class WorkerRbacTest {
         .isEmpty();
 
     Set<String> unused = new TreeSet<>();
-    Set<String> allowListedButUsed = new TreeSet<>();
     for (Grant g : grants) {
-      String key = symbolic(g, scopes);
-      boolean isUsed = used.contains(g);
-      if (NOT_YET_EXERCISED.contains(key)) {
-        if (isUsed) {
-          allowListedButUsed.add(key);
-        }
-      } else if (!isUsed) {
+      if (!used.contains(g)) {
         unused.add(g.toString());
       }
     }
     assertThat(unused)
         .as("grants no exercised code uses (remove them, or exercise the code that needs them)")
         .isEmpty();
-    assertThat(allowListedButUsed)
-        .as("exercised now: delete these from NOT_YET_EXERCISED")
-        .isEmpty();
-    Set<String> granted = grants.stream().map(g -> symbolic(g, scopes)).collect(Collectors.toSet());
-    assertThat(granted)
-        .as("NOT_YET_EXERCISED names only what the chart grants")
-        .containsAll(NOT_YET_EXERCISED);
   }
 
   /**
@@ -219,10 +229,22 @@ class WorkerRbacTest {
           adapters.add(type.getName());
         }
       }
+      // Factories too: KubernetesSources hands out listings built on a client.
+      for (Method m : type.getMethods()) {
+        if (Modifier.isStatic(m.getModifiers())
+            && Arrays.asList(m.getParameterTypes()).contains(KubernetesClient.class)) {
+          adapters.add(type.getName());
+        }
+      }
     }
     assertThat(adapters)
         .as("the scan finds the known adapters")
-        .contains(KubernetesActivitiesImpl.class.getName(), RunnerPods.class.getName());
+        .contains(
+            KubernetesActivitiesImpl.class.getName(),
+            RunnerPods.class.getName(),
+            KanikoBuilder.class.getName(),
+            VaultCredentialActivities.class.getName(),
+            KubernetesSources.class.getName());
     Set<String> uncovered = new TreeSet<>(adapters);
     covered.forEach(c -> uncovered.remove(c.getName()));
     assertThat(uncovered)
@@ -361,23 +383,225 @@ class WorkerRbacTest {
     tokens.delete(other);
   }
 
-  // ---- plumbing ----
-
-  /** "cluster", "runners", "build" or the namespace, as NOT_YET_EXERCISED spells scopes. */
-  private Map<String, String> scopeNames() {
-    Map<String, String> names = new LinkedHashMap<>();
-    names.put((String) chart.property("ephemera.runners.kubernetes.namespace"), "runners");
-    names.put((String) chart.property("ephemera.build.namespace"), "build");
-    return names;
-  }
-
-  private static String symbolic(Grant g, Map<String, String> scopes) {
-    String key = g.key();
-    if (g.scope() == null) {
-      return key;
+  /**
+   * The credentials step of a deploy: the build's Secret in the build namespace and the pull Secret
+   * in the review namespace, each issued twice (the second replaces the first, as a retry or the
+   * next deploy does), from the sandbox Vault configured as the chart configures the real one.
+   */
+  static void credentials(Cluster cluster) {
+    String reviewNs = Names.reviewNamespace(4242, "group/app", 7);
+    // The review-app namespace step runs before the pull credential (another exercise's requests).
+    cluster.offTheRecord(
+        () ->
+            cluster
+                .client()
+                .namespaces()
+                .resource(
+                    new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(reviewNs)
+                        .endMetadata()
+                        .build())
+                .create());
+    String workflowId = WorkflowIds.reviewApp(4242, 7);
+    try (VaultExercise vault = VaultExercise.of(cluster.chart())) {
+      CredentialActivities credentials = vault.credentials(cluster.client());
+      for (int attempt = 0; attempt < 2; attempt++) {
+        credentials.issue(
+            new CredentialRequest(
+                workflowId,
+                4242,
+                "group/app",
+                CredentialPurpose.BUILD,
+                cluster.buildNamespace(),
+                "build-da1560886d4f-credentials"));
+        credentials.issue(
+            new CredentialRequest(
+                workflowId,
+                4242,
+                "group/app",
+                CredentialPurpose.DEPLOY,
+                reviewNs,
+                "registry-pull"));
+      }
     }
-    return scopes.getOrDefault(g.scope(), g.scope()) + key.substring(g.scope().length());
   }
+
+  /**
+   * A build whose Job outlives one attempt's budget (the next attempt re-attaches), then fails: its
+   * pod's log is read for the message, and Job, pods and credentials Secret are deleted; then the
+   * workflow's deleteBuild finds nothing left. The mock runs no Job controller: the exercise plays
+   * it off the record.
+   */
+  static void imageBuild(Cluster cluster) {
+    KubernetesClient client = cluster.client();
+    String ns = cluster.buildNamespace();
+    BuildProperties props =
+        new BuildProperties(
+                null,
+                null,
+                null,
+                null,
+                null,
+                0,
+                0,
+                Duration.ofMillis(100),
+                Duration.ofMillis(20),
+                0,
+                // Nothing listens there: the "tag already exists" check cannot tell, so it builds.
+                new BuildProperties.Registry("http", Duration.ofSeconds(1)),
+                true,
+                ns)
+            .withDefaultGitUrl(URI.create("https://gitlab.example.com"));
+    KanikoBuilder builder = new KanikoBuilder(client, props);
+    String workflowId = WorkflowIds.reviewApp(4242, 7);
+    String sha = "0123456789abcdef0123456789abcdef01234567";
+    String name = "build-0123456789ab";
+    String secret = name + "-credentials";
+    BuildRequest request =
+        new BuildRequest(
+            workflowId, 4242, "group/app", sha, ns, name, "127.0.0.1:9/group/app:" + sha, secret);
+    // The credentials step wrote the Secret (the credentials exercise records those requests).
+    cluster.offTheRecord(
+        () ->
+            client
+                .secrets()
+                .inNamespace(ns)
+                .resource(
+                    new SecretBuilder()
+                        .withNewMetadata()
+                        .withName(secret)
+                        .withLabels(
+                            Map.of(
+                                Labels.MANAGED_BY,
+                                Labels.MANAGED_BY_VALUE,
+                                Labels.WORKFLOW_ID,
+                                Names.labelValue(workflowId)))
+                        .endMetadata()
+                        .addToStringData("config.json", "{\"auths\":{}}")
+                        .build())
+                .create());
+
+    try {
+      builder.build(request);
+      throw new AssertionError("a build the mock never runs finished");
+    } catch (ApplicationFailure pending) {
+      assertThat(pending.getType()).isEqualTo("BuildPending");
+    }
+    String pod = name + "-x7k2p";
+    cluster.offTheRecord(
+        () -> {
+          client
+              .pods()
+              .inNamespace(ns)
+              .resource(
+                  new PodBuilder()
+                      .withNewMetadata()
+                      .withName(pod)
+                      .withLabels(
+                          Map.of(
+                              // BuildLabels.BUILD (package-private): how the builder finds its
+                              // pods.
+                              "ephemera.io/build",
+                              name,
+                              Labels.WORKFLOW_ID,
+                              Names.labelValue(workflowId)))
+                      .endMetadata()
+                      // As the kubelet leaves it: terminated. A pod not yet done would make the
+                      // client's getLog wait for it with a watch first.
+                      .withNewStatus()
+                      .withPhase("Failed")
+                      .addNewContainerStatus()
+                      .withName("kaniko")
+                      .withNewState()
+                      .withNewTerminated()
+                      .withExitCode(2)
+                      .withReason("Error")
+                      .endTerminated()
+                      .endState()
+                      .endContainerStatus()
+                      .endStatus()
+                      .build())
+              .create();
+          Job job = client.batch().v1().jobs().inNamespace(ns).withName(name).get();
+          job.setStatus(
+              new JobStatusBuilder()
+                  .withFailed(1)
+                  .withConditions(
+                      new JobConditionBuilder()
+                          .withType("Failed")
+                          .withStatus("True")
+                          .withReason("BackoffLimitExceeded")
+                          .build())
+                  .build());
+          client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
+        });
+    // CRUD mode serves no logs: the kubelet's answer.
+    cluster
+        .server()
+        .expect()
+        .get()
+        .withPath(
+            "/api/v1/namespaces/"
+                + ns
+                + "/pods/"
+                + pod
+                + "/log?pretty=false&container=kaniko&tailLines="
+                + props.logTailLines())
+        .andReturn(200, "error building image: exit status 2\n")
+        .once();
+    try {
+      builder.build(request);
+      throw new AssertionError("a failed Job built");
+    } catch (ApplicationFailure failed) {
+      assertThat(failed.getType()).isEqualTo("BuildFailed");
+      // Its log was asked for (the request is what this test records); the text is
+      // KanikoBuilderTest's business, and a slow mock answer only makes it "could not be read".
+      assertThat(failed.getOriginalMessage())
+          .containsAnyOf("exit status 2", "log could not be read");
+    }
+    builder.deleteBuild(request);
+    cluster.offTheRecord(
+        () -> {
+          assertThat(client.batch().v1().jobs().inNamespace(ns).list().getItems()).isEmpty();
+          assertThat(client.secrets().inNamespace(ns).withName(secret).get()).isNull();
+        });
+  }
+
+  /** The reaper's Kubernetes listings, as the reconciler's pass pages through them. */
+  static void reconcilerListings(Cluster cluster) {
+    KubernetesClient client = cluster.client();
+    String ns = Names.reviewNamespace(4242, "group/app", 9);
+    cluster.offTheRecord(
+        () ->
+            client
+                .namespaces()
+                .resource(
+                    new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .addToLabels(Labels.MANAGED_BY, Labels.MANAGED_BY_VALUE)
+                        .addToLabels(
+                            Labels.WORKFLOW_ID, Names.labelValue(WorkflowIds.reviewApp(4242, 9)))
+                        .endMetadata()
+                        .build())
+                .create());
+    for (ManagedSource source :
+        List.of(
+            KubernetesSources.namespaces(client),
+            KubernetesSources.runnerPods(client, cluster.runnersNamespace()),
+            KubernetesSources.builds(client, cluster.buildNamespace()))) {
+      String cursor = null;
+      int pages = 0;
+      do {
+        ManagedSource.Page page = source.page(cursor, 1);
+        cursor = page.next();
+        pages++;
+      } while (cursor != null && pages < 10);
+    }
+  }
+
+  // ---- plumbing ----
 
   /** The mock server's request log, read as RBAC accesses. */
   static final class Recorder {
