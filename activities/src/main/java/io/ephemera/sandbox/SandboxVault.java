@@ -49,7 +49,10 @@ import tools.jackson.databind.json.JsonMapper;
  *       ({@code LIST} or {@code GET ?list=true}), delete.
  *   <li>Dynamic engines at {@code <mount>/creds/<role>} ({@code aws}: {@code access_key}, {@code
  *       secret_key}, {@code security_token}; generic: {@code username}, {@code password}), each
- *       answer with a lease; a {@code ttl} parameter shortens it.
+ *       answer with a lease; a {@code ttl} parameter shortens it. The Kubernetes secrets engine
+ *       ({@link #kubernetesSecretsRole}) takes a write with {@code kubernetes_namespace} and
+ *       answers {@code service_account_token}, {@code service_account_name} and {@code
+ *       service_account_namespace}.
  *   <li>{@code sys/leases/revoke}, {@code sys/leases/lookup}, {@code sys/seal-status}.
  *   <li>Fault switches: {@link #seal()}/{@link #unseal()}, {@link #deny(String)}, {@link
  *       #unknownRole(String)}, {@link #failNext(int)}, {@link #expireTokens()}.
@@ -96,6 +99,7 @@ public final class SandboxVault implements AutoCloseable {
   private final Map<String, Integer> kvMounts = new HashMap<>();
   private final Map<String, TreeMap<String, Map<String, String>>> kv = new HashMap<>();
   private final Map<String, Engine> engines = new HashMap<>();
+  private final Set<String> kubernetesEngines = new TreeSet<>();
   private final LinkedHashMap<String, LeaseRecord> leases = new LinkedHashMap<>();
   private final Set<String> denied = new TreeSet<>();
   private final Set<String> unknownRoles = new TreeSet<>();
@@ -225,6 +229,17 @@ public final class SandboxVault implements AutoCloseable {
         .computeIfAbsent(mount, m -> new Engine(true, new HashMap<>(), null))
         .roles
         .put(role, ttl);
+    return this;
+  }
+
+  /**
+   * Mounts Vault's Kubernetes secrets engine at {@code mount} with {@code role} (default TTL {@code
+   * ttl}): {@code POST <mount>/creds/<role>} with {@code kubernetes_namespace} answers a
+   * service-account token for that namespace, as the engine's API documents.
+   */
+  public synchronized SandboxVault kubernetesSecretsRole(String mount, String role, Duration ttl) {
+    awsRole(mount, role, ttl);
+    kubernetesEngines.add(mount);
     return this;
   }
 
@@ -364,7 +379,17 @@ public final class SandboxVault implements AutoCloseable {
       if (!(method.equals("GET") || method.equals("POST") || method.equals("PUT"))) {
         return error(405, "unsupported operation");
       }
-      return creds(parts[0], parts[2], path, ttlParam(request, url));
+      if (kubernetesEngines.contains(parts[0])) {
+        if (method.equals("GET")) {
+          return error(405, "unsupported operation");
+        }
+        String namespace = text(body(request), "kubernetes_namespace");
+        if (namespace == null || namespace.isEmpty()) {
+          return error(400, "'kubernetes_namespace' is required");
+        }
+        return creds(parts[0], parts[2], path, ttlParam(request, url), namespace);
+      }
+      return creds(parts[0], parts[2], path, ttlParam(request, url), null);
     }
     return error(404, "no handler for route \"" + path + "\". route entry not found.");
   }
@@ -453,7 +478,8 @@ public final class SandboxVault implements AutoCloseable {
     return respond(200, envelope("", false, 0, data, auth));
   }
 
-  private MockResponse creds(String mount, String role, String path, Duration requested) {
+  private MockResponse creds(
+      String mount, String role, String path, Duration requested, String kubernetesNamespace) {
     Engine engine = engines.get(mount);
     if (unknownRoles.contains(path)) {
       return error(400, engine.aws() ? "Role \"" + role + "\" not found" : "unknown role: " + role);
@@ -469,7 +495,14 @@ public final class SandboxVault implements AutoCloseable {
       ttl = requested;
     }
     Map<String, Object> data = new LinkedHashMap<>();
-    if (engine.aws()) {
+    boolean renewable = true;
+    if (kubernetesNamespace != null) {
+      // The engine's documented answer; its tokens cannot be renewed.
+      data.put("service_account_name", "v-token-" + role + "-" + hex(4));
+      data.put("service_account_namespace", kubernetesNamespace);
+      data.put("service_account_token", "eyJhbGciOiJSUzI1NiJ9." + MARKER + "-" + hex(24));
+      renewable = false;
+    } else if (engine.aws()) {
       data.put("access_key", "ASIA" + MARKER + "-" + hex(6));
       data.put("secret_key", MARKER + "-" + hex(20));
       data.put("security_token", MARKER + "-session-" + hex(24));
@@ -482,7 +515,7 @@ public final class SandboxVault implements AutoCloseable {
     Instant now = clock.instant();
     leases.put(id, new LeaseRecord(id, path, now, now.plus(ttl), false));
     log.info("Sandbox Vault issued lease {} for {} ({})", id, path, ttl);
-    return respond(200, envelope(id, true, ttl.toSeconds(), data, null));
+    return respond(200, envelope(id, renewable, ttl.toSeconds(), data, null));
   }
 
   private MockResponse revoke(String id) {

@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A namespace is the unit of ownership: Ephemera only adopts, changes or deletes one that
  * carries its managed-by label, so a name clash can never make it destroy someone else's work.
+ *
+ * <p>Clients: namespaces, their policies and teardown use the worker's own client. The review app's
+ * workload (applyWorkload's Deployment, Service and Ingress, awaitRollout's reads) goes through
+ * {@link NamespaceClients}, which with {@code ephemera.vault.deploy.kubernetes} configured is a
+ * client on the deploy's own Kubernetes token ({@link DeployTokenClients}). Teardown cannot use
+ * that token: it is revoked first.
  */
 public class KubernetesActivitiesImpl implements KubernetesActivities {
   private static final Logger log = LoggerFactory.getLogger(KubernetesActivitiesImpl.class);
@@ -59,6 +65,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
   }
 
   private final KubernetesClient client;
+  private final NamespaceClients workloadClients;
   private final KubernetesProperties props;
   private final ReviewAppManifests manifests;
   private final Clock clock;
@@ -75,12 +82,31 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
   private volatile boolean podDiagnosticsForbidden;
 
   public KubernetesActivitiesImpl(KubernetesClient client, KubernetesProperties props) {
-    this(client, props, Clock.systemUTC(), d -> Thread.sleep(d));
+    this(client, NamespaceClients.worker(client), props);
+  }
+
+  /**
+   * @param client the worker's own client
+   * @param workloadClients the client that writes and reads the workload inside a review namespace
+   */
+  public KubernetesActivitiesImpl(
+      KubernetesClient client, NamespaceClients workloadClients, KubernetesProperties props) {
+    this(client, workloadClients, props, Clock.systemUTC(), d -> Thread.sleep(d));
   }
 
   KubernetesActivitiesImpl(
       KubernetesClient client, KubernetesProperties props, Clock clock, Sleeper sleeper) {
+    this(client, NamespaceClients.worker(client), props, clock, sleeper);
+  }
+
+  KubernetesActivitiesImpl(
+      KubernetesClient client,
+      NamespaceClients workloadClients,
+      KubernetesProperties props,
+      Clock clock,
+      Sleeper sleeper) {
     this.client = client;
+    this.workloadClients = workloadClients;
     this.props = props;
     this.manifests = new ReviewAppManifests(props);
     this.clock = clock;
@@ -132,10 +158,11 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
           "namespace " + ns + " does not exist or is terminating; ensureNamespace must run first");
     }
     requireOwnedBy(namespace, spec.workflowId());
+    KubernetesClient workload = workloadClients.forNamespace(ns);
     List<String> objects = new ArrayList<>();
-    objects.add(upsert(manifests.deployment(spec, sha)));
-    objects.add(upsert(manifests.service(spec)));
-    objects.add(upsert(manifests.ingress(spec)));
+    objects.add(upsert(workload, manifests.deployment(spec, sha)));
+    objects.add(upsert(workload, manifests.service(spec)));
+    objects.add(upsert(workload, manifests.ingress(spec)));
     return List.copyOf(objects);
   }
 
@@ -151,8 +178,9 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
     String sha = shaLabel(request.sha());
     Instant deadline = clock.instant().plus(props.rolloutWaitBudget());
     Duration pause = min(FIRST_ROLLOUT_POLL, props.rolloutPollInterval());
+    KubernetesClient workload = workloadClients.forNamespace(ns);
     while (true) {
-      Deployment d = get(Deployment.class, APP, ns);
+      Deployment d = get(workload, Deployment.class, APP, ns);
       if (d == null) {
         throw FailureType.RolloutFailed.failure(
             "rollout of "
@@ -171,7 +199,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
         throw FailureType.RolloutFailed.failure(
             "rollout of " + sha + " in namespace " + ns + " failed: " + failed.reason());
       }
-      String progress = ((RolloutCheck.Pending) check).progress() + podTrouble(ns, sha);
+      String progress = ((RolloutCheck.Pending) check).progress() + podTrouble(workload, ns, sha);
       heartbeat(progress);
       if (!clock.instant().isBefore(deadline)) {
         throw FailureType.RolloutPending.failure(
@@ -212,6 +240,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
     if (ownedNamespaceExists(ns)) {
       delete(Namespace.class, ns, null);
     }
+    workloadClients.release(ns);
   }
 
   /**
@@ -248,6 +277,10 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
    * fresh read resolves.
    */
   private <T extends HasMetadata> String upsert(T desired) {
+    return upsert(client, desired);
+  }
+
+  private <T extends HasMetadata> String upsert(KubernetesClient client, T desired) {
     @SuppressWarnings("unchecked")
     Class<T> type = (Class<T>) desired.getClass();
     String name = desired.getMetadata().getName();
@@ -260,7 +293,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
           if (e.getCode() != 409) {
             throw e;
           }
-          resource(type, name, ns)
+          resource(client, type, name, ns)
               .edit(
                   current ->
                       ObjectOverlay.overlay(
@@ -285,8 +318,13 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
   }
 
   private <T extends HasMetadata> T get(Class<T> type, String name, String ns) {
+    return get(client, type, name, ns);
+  }
+
+  private <T extends HasMetadata> T get(
+      KubernetesClient client, Class<T> type, String name, String ns) {
     try {
-      return resource(type, name, ns).get();
+      return resource(client, type, name, ns).get();
     } catch (KubernetesClientException e) {
       throw KubernetesErrors.translate(e, List.of("get"), type, name, ns);
     }
@@ -295,7 +333,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
   private <T extends HasMetadata> void delete(Class<T> type, String name, String ns) {
     try {
       // Fabric8 answers an absent object (HTTP 404) with an empty list: already gone is success.
-      resource(type, name, ns).delete();
+      resource(client, type, name, ns).delete();
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
         return;
@@ -304,7 +342,8 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
     }
   }
 
-  private <T extends HasMetadata> Resource<T> resource(Class<T> type, String name, String ns) {
+  private static <T extends HasMetadata> Resource<T> resource(
+      KubernetesClient client, Class<T> type, String name, String ns) {
     return ns == null
         ? client.resources(type).withName(name)
         : client.resources(type).inNamespace(ns).withName(name);
@@ -366,7 +405,7 @@ public class KubernetesActivitiesImpl implements KubernetesActivities {
    * crash loop): this is what a person needs to read in the workflow's last error. Best effort: a
    * ServiceAccount without "list pods" only loses the detail.
    */
-  private String podTrouble(String ns, String sha) {
+  private String podTrouble(KubernetesClient client, String ns, String sha) {
     if (podDiagnosticsForbidden) {
       return "";
     }

@@ -8,6 +8,8 @@ import io.ephemera.activity.credentials.Lease;
 import io.ephemera.activity.credentials.LeaseIndex;
 import io.ephemera.activity.credentials.RevokeRequest;
 import io.ephemera.activity.credentials.SecretKeys;
+import io.ephemera.activity.kubernetes.DeployToken;
+import io.ephemera.activity.vault.VaultProperties.Engine;
 import io.ephemera.activity.vault.VaultProperties.SourceSpec;
 import io.ephemera.activity.vault.VaultSession.VaultSecret;
 import io.ephemera.common.FailureType;
@@ -43,6 +45,13 @@ import tools.jackson.databind.node.ObjectNode;
  * imagePullSecret, {@code Opaque} for BUILD), labelled managed-by, workflow-id, kind and purpose.
  * Only lease ids, paths and expiry times leave it. When any step fails, the leases it issued in
  * that attempt are revoked at once: the workflow never learns of them, so nothing else would.
+ *
+ * <p>With a Kubernetes token source ({@code ephemera.vault.deploy.kubernetes}), DEPLOY also asks
+ * Vault's Kubernetes secrets engine for a service-account token for the Secret's namespace (the
+ * review namespace, which exists by then), records its lease (kind {@code kubernetes}) like the
+ * others, and writes the token into its own Secret {@link DeployToken#SECRET_NAME} there, labelled
+ * like the pull Secret, from which {@link io.ephemera.activity.kubernetes.DeployTokenClients}
+ * builds the client that writes the review app. Revoking the lease revokes the token.
  *
  * <p>{@code revoke} revokes each revocable lease ({@code PUT sys/leases/revoke}; an unknown,
  * expired or already revoked lease is success) and removes it from the index. It tries every lease
@@ -109,11 +118,19 @@ public final class VaultCredentialActivities implements CredentialActivities {
     ensureNamespace(ns);
     refuseForeignSecret(request);
 
+    boolean withToken = sources.stream().anyMatch(s -> s.engine() == Engine.KUBERNETES);
+    if (withToken) {
+      refuseForeignSecret(request, DeployToken.SECRET_NAME);
+    }
     List<Lease> leases = new ArrayList<>();
     Map<String, String> values = new LinkedHashMap<>();
+    IssuedToken token = null;
     try {
       for (SourceSpec source : sources) {
-        VaultSecret secret = vault.read(source);
+        VaultSecret secret =
+            source.engine() == Engine.KUBERNETES
+                ? vault.kubernetesToken(source, ns)
+                : vault.read(source);
         // Listed first, so a failure from here on revokes it too.
         leases.add(new Lease(secret.leaseId(), source.kind(), source.path(), secret.expiresAt()));
         if (secret.leased()) {
@@ -128,7 +145,11 @@ public final class VaultCredentialActivities implements CredentialActivities {
                   clock.instant(),
                   secret.expiresAt()));
         }
-        map(source, secret, values);
+        if (source.engine() == Engine.KUBERNETES) {
+          token = token(source, secret);
+        } else {
+          map(source, secret, values);
+        }
       }
       if (request.purpose() == CredentialPurpose.DEPLOY
           && !values.containsKey(SecretKeys.DOCKER_CONFIG)) {
@@ -137,6 +158,9 @@ public final class VaultCredentialActivities implements CredentialActivities {
         values.put(SecretKeys.DOCKER_CONFIG, "{\"auths\":{}}");
       }
       write(request, values);
+      if (token != null) {
+        writeToken(request, token);
+      }
     } catch (RuntimeException e) {
       revokeQuietly(request.workflowId(), leases);
       throw e;
@@ -225,6 +249,63 @@ public final class VaultCredentialActivities implements CredentialActivities {
         out.put(SecretKeys.GIT_PASSWORD, password);
       }
       default -> throw new IllegalStateException("unknown credential kind " + source.kind());
+    }
+  }
+
+  /** A deploy's Kubernetes token; {@link #toString()} never shows it. */
+  private record IssuedToken(
+      String token, String serviceAccount, String path, java.time.Instant expiresAt) {
+    @Override
+    public String toString() {
+      return "IssuedToken[serviceAccount=" + serviceAccount + ", path=" + path + "]";
+    }
+  }
+
+  private static IssuedToken token(SourceSpec source, VaultSecret secret) {
+    Map<String, String> d = secret.data();
+    String token = d.get("service_account_token");
+    if (token == null || token.isBlank()) {
+      throw VaultErrors.incomplete(source.path(), source.kind(), "service_account_token");
+    }
+    String account =
+        d.getOrDefault("service_account_namespace", "?")
+            + "/"
+            + d.getOrDefault("service_account_name", "?");
+    return new IssuedToken(token, account, source.path(), secret.expiresAt());
+  }
+
+  private void writeToken(CredentialRequest request, IssuedToken token) {
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(Labels.WORKFLOW_ID_ANNOTATION, request.workflowId());
+    annotations.put(DeployToken.VAULT_PATH_ANNOTATION, token.path());
+    annotations.put(DeployToken.SERVICE_ACCOUNT_ANNOTATION, token.serviceAccount());
+    if (token.expiresAt() != null) {
+      annotations.put(DeployToken.EXPIRES_AT_ANNOTATION, token.expiresAt().toString());
+    }
+    Secret secret =
+        new SecretBuilder()
+            .withNewMetadata()
+            .withName(DeployToken.SECRET_NAME)
+            .withNamespace(request.secretNamespace())
+            .withLabels(labels(request))
+            .withAnnotations(annotations)
+            .endMetadata()
+            .withType("Opaque")
+            .withData(
+                Map.of(
+                    DeployToken.TOKEN_KEY,
+                    Base64.getEncoder()
+                        .encodeToString(token.token().getBytes(StandardCharsets.UTF_8))))
+            .build();
+    try {
+      kubernetes
+          .secrets()
+          .inNamespace(request.secretNamespace())
+          .resource(secret)
+          .createOr(NonDeletingOperation::update);
+    } catch (KubernetesClientException e) {
+      throw translate(
+          e, "create/update of Secret", request.secretNamespace() + "/" + DeployToken.SECRET_NAME);
     }
   }
 
@@ -331,16 +412,15 @@ public final class VaultCredentialActivities implements CredentialActivities {
 
   /** Names come from workflow ids; refuse to overwrite a Secret that is not this workflow's. */
   private void refuseForeignSecret(CredentialRequest request) {
+    refuseForeignSecret(request, request.secretName());
+  }
+
+  private void refuseForeignSecret(CredentialRequest request, String name) {
     Secret live;
     try {
-      live =
-          kubernetes
-              .secrets()
-              .inNamespace(request.secretNamespace())
-              .withName(request.secretName())
-              .get();
+      live = kubernetes.secrets().inNamespace(request.secretNamespace()).withName(name).get();
     } catch (KubernetesClientException e) {
-      throw translate(e, "get of Secret", request);
+      throw translate(e, "get of Secret", request.secretNamespace() + "/" + name);
     }
     if (live == null) {
       return;
@@ -357,7 +437,7 @@ public final class VaultCredentialActivities implements CredentialActivities {
           "Secret "
               + request.secretNamespace()
               + "/"
-              + request.secretName()
+              + name
               + " exists and does not belong to "
               + request.workflowId()
               + "; refusing to overwrite it");

@@ -23,8 +23,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *
  * <p><b>Sources</b>, per purpose, each optional (an unset source is simply not issued): {@code
  * build.registry-push}, {@code build.build-cache}, {@code build.source-read}, {@code
- * deploy.registry-pull}. A path may hold {@code {projectId}} and {@code {projectPath}}; {@code
- * projects.<project path>} replaces single sources for one project.
+ * deploy.registry-pull}, {@code deploy.kubernetes}. A path may hold {@code {projectId}} and {@code
+ * {projectPath}}; {@code projects.<project path>} replaces single sources for one project.
+ *
+ * <p>{@code deploy.kubernetes} names a role of Vault's Kubernetes secrets engine ({@code
+ * <mount>/creds/<role>}): each deploy then gets a service-account token for its review namespace,
+ * and writes the review app's objects with it instead of with the worker's own credentials.
  *
  * @param address Vault's address, e.g. {@code https://vault.example.com:8200}; unset means not
  *     configured: the {@code local} profile then runs the sandbox, any other profile fails to start
@@ -49,6 +53,12 @@ public record VaultProperties(
   public static final String SOURCE_READ = "source-read";
   public static final String REGISTRY_PULL = "registry-pull";
 
+  /** The deploy's Kubernetes token (Vault's Kubernetes secrets engine). */
+  public static final String KUBERNETES = "kubernetes";
+
+  /** The shortest token the Kubernetes TokenRequest API issues (its expirationSeconds minimum). */
+  static final Duration MIN_KUBERNETES_TTL = Duration.ofMinutes(10);
+
   public VaultProperties {
     address = blankToNull(address);
     namespace = blankToNull(namespace);
@@ -56,7 +66,7 @@ public record VaultProperties(
     tls = tls == null ? new Tls(null) : tls;
     requestTimeout = requestTimeout == null ? Duration.ofSeconds(10) : requestTimeout;
     build = build == null ? new BuildSources(null, null, null) : build;
-    deploy = deploy == null ? new DeploySources(null) : deploy;
+    deploy = deploy == null ? new DeploySources(null, null) : deploy;
     projects = projects == null ? Map.of() : Map.copyOf(projects);
     leaseIndex = leaseIndex == null ? new LeaseIndexLocation(null, null) : leaseIndex;
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -87,8 +97,23 @@ public record VaultProperties(
         set(build.registryPush())
             || set(build.buildCache())
             || set(build.sourceRead())
-            || set(deploy.registryPull());
+            || set(deploy.registryPull())
+            || set(deploy.kubernetes());
     return global || !projects.isEmpty();
+  }
+
+  /**
+   * Whether every deploy gets a Kubernetes token: the source is set globally, so no project can go
+   * without one (an override only replaces the path).
+   */
+  public boolean kubernetesTokenForEveryProject() {
+    return set(deploy.kubernetes());
+  }
+
+  /** Whether any deploy gets a Kubernetes token, globally or for some project. */
+  public boolean kubernetesTokenForAnyProject() {
+    return kubernetesTokenForEveryProject()
+        || projects.values().stream().anyMatch(p -> p != null && set(p.deploy().kubernetes()));
   }
 
   private static boolean set(Source s) {
@@ -146,6 +171,13 @@ public record VaultProperties(
           Engine.KV2,
           projectId,
           projectPath);
+      add(
+          specs,
+          KUBERNETES,
+          pick(own == null ? null : own.kubernetes(), deploy.kubernetes()),
+          Engine.KUBERNETES,
+          projectId,
+          projectPath);
     }
     return List.copyOf(specs);
   }
@@ -178,8 +210,38 @@ public record VaultProperties(
         throw new IllegalArgumentException(
             "the " + kind + " path " + path + " does not lie under its KV v2 mount " + mount);
       }
+    } else if (engine == Engine.KUBERNETES) {
+      mount = kubernetesMount(kind, path, source.mount());
     }
     specs.add(new SourceSpec(kind, path, engine, mount, source.ttl()));
+  }
+
+  /**
+   * The mount of a Kubernetes secrets engine path, which must be {@code <mount>/creds/<role>}: the
+   * given one, or everything before {@code /creds/}.
+   */
+  static String kubernetesMount(String kind, String path, String mount) {
+    int creds = path.lastIndexOf("/creds/");
+    String role = creds < 0 ? "" : path.substring(creds + "/creds/".length());
+    if (creds <= 0 || role.isEmpty() || role.contains("/")) {
+      throw new IllegalArgumentException(
+          "the "
+              + kind
+              + " path must name a role of Vault's Kubernetes secrets engine as"
+              + " <mount>/creds/<role>, e.g. kubernetes/creds/review-deployer; was "
+              + path);
+    }
+    String derived = path.substring(0, creds);
+    if (mount != null && !mount.equals(derived)) {
+      throw new IllegalArgumentException(
+          "the "
+              + kind
+              + " path "
+              + path
+              + " is not <mount>/creds/<role> under its mount "
+              + mount);
+    }
+    return derived;
   }
 
   /** A filled-in path must still be one plain Vault path: no empty or dot segments. */
@@ -247,7 +309,12 @@ public record VaultProperties(
     /** KV version 2: read through {@code <mount>/data/...}, no lease. */
     KV2,
     /** A dynamic secrets engine (AWS, database, ...): the answer carries a lease to revoke. */
-    DYNAMIC
+    DYNAMIC,
+    /**
+     * Vault's Kubernetes secrets engine: a write to {@code <mount>/creds/<role>} naming the review
+     * namespace; the answer carries a service-account token and its lease.
+     */
+    KUBERNETES
   }
 
   /**
@@ -410,10 +477,13 @@ public record VaultProperties(
    *
    * @param path Vault path, e.g. {@code secret/ci/registry} or {@code aws/creds/review-cache}
    * @param engine {@code kv1}, {@code kv2} or {@code dynamic}; defaults to {@code dynamic} for the
-   *     build cache and {@code kv2} for the others
-   * @param mount the KV v2 mount when it has more than one segment (default: the first segment)
+   *     build cache, {@code kubernetes} for the deploy's Kubernetes token (the only engine it
+   *     takes) and {@code kv2} for the others
+   * @param mount the KV v2 mount when it has more than one segment (default: the first segment);
+   *     for the Kubernetes token, the engine's mount (default: what precedes {@code /creds/})
    * @param ttl the lease TTL asked of a dynamic engine (e.g. AWS STS credentials); unset takes the
-   *     role's default, which should be the shortest that covers one build
+   *     role's default, which should be the shortest that covers one build (for the Kubernetes
+   *     token: one deploy's workload and rollout steps; at least 10 minutes)
    */
   public record Source(String path, Engine engine, String mount, Duration ttl) {
     public Source {
@@ -432,8 +502,46 @@ public record VaultProperties(
         throw new IllegalArgumentException(
             prefix + ".ttl is set on a KV source, which has no lease; remove it");
       }
-      if (mount != null && engine != Engine.KV2 && engine != null) {
-        throw new IllegalArgumentException(prefix + ".mount only applies to engine kv2");
+      if (mount != null && engine != Engine.KV2 && engine != Engine.KUBERNETES && engine != null) {
+        throw new IllegalArgumentException(
+            prefix + ".mount only applies to engines kv2 and kubernetes");
+      }
+      if (engine == Engine.KUBERNETES) {
+        throw new IllegalArgumentException(
+            prefix
+                + ".engine kubernetes only applies to ephemera.vault.deploy.kubernetes, the"
+                + " deploy's Kubernetes token");
+      }
+    }
+
+    /** The deploy's Kubernetes token: Vault's Kubernetes secrets engine, nothing else. */
+    void validateKubernetes(String prefix) {
+      if (path == null) {
+        return;
+      }
+      if (engine != null && engine != Engine.KUBERNETES) {
+        throw new IllegalArgumentException(
+            prefix
+                + ".engine must be kubernetes (or unset): the deploy's Kubernetes token comes from"
+                + " Vault's Kubernetes secrets engine, was "
+                + engine.name().toLowerCase(Locale.ROOT));
+      }
+      if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
+        throw new IllegalArgumentException(prefix + ".ttl must be positive");
+      }
+      if (ttl != null && ttl.compareTo(MIN_KUBERNETES_TTL) < 0) {
+        throw new IllegalArgumentException(
+            prefix
+                + ".ttl must be at least 10m: Kubernetes issues no shorter service-account token,"
+                + " was "
+                + ttl);
+      }
+      if (!path.contains("{")) {
+        try {
+          kubernetesMount(prefix + ".path", path, mount);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(prefix + ": " + e.getMessage(), e);
+        }
       }
     }
   }
@@ -447,10 +555,18 @@ public record VaultProperties(
     }
   }
 
-  /** Deploy-time sources: live as long as the environment. */
-  public record DeploySources(Source registryPull) {
+  /**
+   * Deploy-time sources: live as long as the environment.
+   *
+   * @param kubernetes a role of Vault's Kubernetes secrets engine ({@code <mount>/creds/<role>});
+   *     unset, the worker writes the review app with its own credentials
+   */
+  public record DeploySources(Source registryPull, Source kubernetes) {
     void validate(String prefix) {
       validateOne(prefix + ".registry-pull", registryPull);
+      if (kubernetes != null) {
+        kubernetes.validateKubernetes(prefix + ".kubernetes");
+      }
     }
   }
 
@@ -459,7 +575,7 @@ public record VaultProperties(
       @DefaultValue BuildSources build, @DefaultValue DeploySources deploy) {
     public ProjectSources {
       build = build == null ? new BuildSources(null, null, null) : build;
-      deploy = deploy == null ? new DeploySources(null) : deploy;
+      deploy = deploy == null ? new DeploySources(null, null) : deploy;
     }
   }
 

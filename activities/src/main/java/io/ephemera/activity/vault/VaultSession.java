@@ -154,6 +154,10 @@ public class VaultSession implements AutoCloseable {
   /** Reads one credential source; a dynamic engine's answer carries its lease. */
   public VaultSecret read(SourceSpec spec) {
     String path = spec.path();
+    if (spec.engine() == Engine.KUBERNETES) {
+      throw new IllegalArgumentException(
+          path + " is a Kubernetes secrets engine role: issue it with kubernetesToken");
+    }
     LogicalResponse r;
     if (spec.engine() == Engine.KV2) {
       int depth = depth(spec.mount());
@@ -165,6 +169,27 @@ public class VaultSession implements AutoCloseable {
     } else {
       r = call("read", path, 200, t -> Answer.of(v1(t).logical().read(path))).logical();
     }
+    return secret(path, r);
+  }
+
+  /**
+   * Issues a service-account token for {@code namespace} from a role of Vault's Kubernetes secrets
+   * engine: a write to {@code <mount>/creds/<role>} with {@code kubernetes_namespace} (and {@code
+   * ttl} when set). The answer's data holds {@code service_account_token}, {@code
+   * service_account_name} and {@code service_account_namespace}; its lease revokes the token.
+   */
+  public VaultSecret kubernetesToken(SourceSpec spec, String namespace) {
+    if (spec.engine() != Engine.KUBERNETES) {
+      throw new IllegalArgumentException(spec.path() + " is not a Kubernetes secrets engine role");
+    }
+    String path = spec.path();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("kubernetes_namespace", namespace);
+    if (spec.ttl() != null) {
+      body.put("ttl", ceilSeconds(spec.ttl()) + "s");
+    }
+    LogicalResponse r =
+        call("read", path, 200, t -> Answer.of(v1(t).logical().write(path, body))).logical();
     return secret(path, r);
   }
 

@@ -95,7 +95,7 @@ class VaultCredentialActivitiesTest {
                 new Source("secret/ci/registry", null, null, null),
                 new Source("aws/creds/review-cache", null, null, Duration.ofMinutes(15)),
                 new Source("gitlab/creds/{projectId}", Engine.DYNAMIC, null, null)),
-            new DeploySources(new Source("kv/ci/pull", Engine.KV1, null, null)),
+            new DeploySources(new Source("kv/ci/pull", Engine.KV1, null, null), null),
             null,
             null);
     session = new VaultSession(props, clock);

@@ -148,4 +148,92 @@ class VaultPropertiesTest {
         .doesNotContain("secret-id-never-printed")
         .contains("token=(set)");
   }
+
+  @Test
+  void theDeploysKubernetesTokenIsARoleOfTheKubernetesEngineOverridablePerProject() {
+    Map<String, String> m = new HashMap<>();
+    m.put("ephemera.vault.deploy.kubernetes.path", "/k8s/prod/creds/review-deployer/");
+    m.put("ephemera.vault.deploy.kubernetes.mount", "k8s/prod");
+    m.put("ephemera.vault.deploy.kubernetes.ttl", "30m");
+    m.put(
+        "ephemera.vault.projects.[group/special].deploy.kubernetes.path",
+        "kubernetes/creds/special-{projectId}");
+    VaultProperties p = bind(m);
+
+    assertThat(p.hasSources()).isTrue();
+    assertThat(p.kubernetesTokenForEveryProject()).isTrue();
+    assertThat(p.sources(CredentialPurpose.DEPLOY, 42, "group/app"))
+        .containsExactly(
+            new SourceSpec(
+                "kubernetes",
+                "k8s/prod/creds/review-deployer",
+                Engine.KUBERNETES,
+                "k8s/prod",
+                Duration.ofMinutes(30)));
+    assertThat(p.sources(CredentialPurpose.DEPLOY, 43, "group/special"))
+        .containsExactly(
+            new SourceSpec(
+                "kubernetes",
+                "kubernetes/creds/special-43",
+                Engine.KUBERNETES,
+                "kubernetes",
+                null));
+    assertThat(p.sources(CredentialPurpose.BUILD, 42, "group/app")).isEmpty();
+  }
+
+  @Test
+  void aKubernetesTokenForSomeProjectsOnlyIsNotRequiredEverywhere() {
+    VaultProperties p =
+        bind(
+            Map.of(
+                "ephemera.vault.projects.[group/special].deploy.kubernetes.path",
+                "kubernetes/creds/special"));
+
+    assertThat(p.kubernetesTokenForEveryProject()).isFalse();
+    assertThat(p.kubernetesTokenForAnyProject()).isTrue();
+    assertThat(p.sources(CredentialPurpose.DEPLOY, 1, "group/other")).isEmpty();
+    assertThat(bind(Map.of()).kubernetesTokenForAnyProject()).isFalse();
+  }
+
+  @Test
+  void aBadKubernetesTokenSourceFailsAtStartUpNamingTheProperty() {
+    assertThatThrownBy(
+            () -> bind(Map.of("ephemera.vault.deploy.kubernetes.path", "kubernetes/review")))
+        .isInstanceOf(BindException.class)
+        .rootCause()
+        .hasMessageContaining("ephemera.vault.deploy.kubernetes")
+        .hasMessageContaining("<mount>/creds/<role>");
+    assertThatThrownBy(
+            () ->
+                bind(
+                    Map.of(
+                        "ephemera.vault.deploy.kubernetes.path", "kubernetes/creds/r",
+                        "ephemera.vault.deploy.kubernetes.ttl", "5m")))
+        .rootCause()
+        .hasMessageContaining("ephemera.vault.deploy.kubernetes.ttl must be at least 10m");
+    assertThatThrownBy(
+            () ->
+                bind(
+                    Map.of(
+                        "ephemera.vault.deploy.kubernetes.path", "kubernetes/creds/r",
+                        "ephemera.vault.deploy.kubernetes.engine", "kv2")))
+        .rootCause()
+        .hasMessageContaining("ephemera.vault.deploy.kubernetes.engine must be kubernetes");
+    assertThatThrownBy(
+            () ->
+                bind(
+                    Map.of(
+                        "ephemera.vault.deploy.kubernetes.path", "kubernetes/creds/r",
+                        "ephemera.vault.deploy.kubernetes.mount", "k8s")))
+        .rootCause()
+        .hasMessageContaining("not <mount>/creds/<role> under its mount k8s");
+    assertThatThrownBy(
+            () ->
+                bind(
+                    Map.of(
+                        "ephemera.vault.deploy.registry-pull.path", "kubernetes/creds/r",
+                        "ephemera.vault.deploy.registry-pull.engine", "kubernetes")))
+        .rootCause()
+        .hasMessageContaining("engine kubernetes only applies to ephemera.vault.deploy.kubernetes");
+  }
 }

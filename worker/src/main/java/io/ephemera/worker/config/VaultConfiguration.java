@@ -2,6 +2,8 @@ package io.ephemera.worker.config;
 
 import io.ephemera.activity.config.ReviewProperties;
 import io.ephemera.activity.credentials.LeaseIndex;
+import io.ephemera.activity.kubernetes.DeployTokenClients;
+import io.ephemera.activity.kubernetes.NamespaceClients;
 import io.ephemera.activity.vault.VaultCredentialActivities;
 import io.ephemera.activity.vault.VaultLeaseIndex;
 import io.ephemera.activity.vault.VaultProperties;
@@ -88,7 +90,8 @@ class VaultConfiguration {
                     new Source(SANDBOX_REGISTRY_PUSH, Engine.KV2, null, null),
                     new Source(SANDBOX_BUILD_CACHE, Engine.DYNAMIC, null, Duration.ofMinutes(15)),
                     new Source(SANDBOX_SOURCE_READ, Engine.DYNAMIC, null, null)),
-                new DeploySources(new Source(SANDBOX_REGISTRY_PULL, Engine.DYNAMIC, null, null)));
+                new DeploySources(
+                    new Source(SANDBOX_REGISTRY_PULL, Engine.DYNAMIC, null, null), null));
     return new VaultSession(local);
   }
 
@@ -104,6 +107,24 @@ class VaultConfiguration {
       KubernetesClient kubernetes,
       ReviewProperties review) {
     return new VaultCredentialActivities(vault, leaseIndex, kubernetes, review.registry());
+  }
+
+  /**
+   * The client that writes review apps inside their namespaces: on each deploy's own Kubernetes
+   * token when Vault's Kubernetes secrets engine issues one (ephemera.vault.deploy.kubernetes),
+   * else the worker's own.
+   */
+  @Bean(destroyMethod = "close")
+  NamespaceClients workloadClients(KubernetesClient kubernetes, VaultSession vault) {
+    VaultProperties p = vault.properties();
+    if (!p.kubernetesTokenForAnyProject()) {
+      return NamespaceClients.worker(kubernetes);
+    }
+    log.info(
+        "Kubernetes: review apps are written with each deploy's token from Vault's Kubernetes"
+            + " secrets engine ({})",
+        p.kubernetesTokenForEveryProject() ? "every project" : "the projects configured for it");
+    return new DeployTokenClients(kubernetes, p.kubernetesTokenForEveryProject());
   }
 
   @Bean

@@ -8,6 +8,7 @@ import io.ephemera.activity.gitlab.GitLabClient;
 import io.ephemera.activity.gitlab.GitLabFeedbackActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesActivitiesImpl;
 import io.ephemera.activity.kubernetes.KubernetesProperties;
+import io.ephemera.activity.kubernetes.NamespaceClients;
 import io.ephemera.common.TaskQueues;
 import io.ephemera.reviewapp.ReviewAppWorkflowImpl;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -32,8 +33,8 @@ class WorkerConfiguration {
 
   @Bean
   KubernetesActivitiesImpl kubernetesActivities(
-      KubernetesClient client, KubernetesProperties properties) {
-    return new KubernetesActivitiesImpl(client, properties);
+      KubernetesClient client, NamespaceClients workloadClients, KubernetesProperties properties) {
+    return new KubernetesActivitiesImpl(client, workloadClients, properties);
   }
 
   @Bean
