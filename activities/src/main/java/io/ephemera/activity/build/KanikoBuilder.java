@@ -55,6 +55,11 @@ public class KanikoBuilder implements BuildActivities {
       Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
   private static final Pattern SHA = Pattern.compile("[0-9a-f]{7,64}");
 
+  /**
+   * The first pause between Job reads; pauses double up to {@code ephemera.build.poll-interval}.
+   */
+  static final Duration FIRST_POLL = Duration.ofMillis(100);
+
   /** A failure message carries at most this much log: Temporal keeps it in history. */
   private static final int MAX_TAIL_CHARS = 8_000;
 
@@ -233,6 +238,10 @@ public class KanikoBuilder implements BuildActivities {
 
   private Outcome await(BuildRequest request) {
     Instant deadline = clock.instant().plus(props.waitBudget());
+    // Quick first reads: a build whose cached layers make it finish in a second (or a sandbox
+    // build) is seen at once, while a long one settles at poll-interval after a few reads.
+    Duration pause =
+        FIRST_POLL.compareTo(props.pollInterval()) < 0 ? FIRST_POLL : props.pollInterval();
     while (true) {
       Job job = getJob(request);
       if (job == null) {
@@ -270,7 +279,12 @@ public class KanikoBuilder implements BuildActivities {
                 + ": "
                 + progress);
       }
-      sleep(props.pollInterval());
+      Duration left = Duration.between(clock.instant(), deadline);
+      sleep(pause.compareTo(left) < 0 ? pause : left);
+      pause = pause.multipliedBy(2);
+      if (pause.compareTo(props.pollInterval()) > 0) {
+        pause = props.pollInterval();
+      }
     }
   }
 
