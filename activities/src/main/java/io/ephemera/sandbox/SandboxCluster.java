@@ -297,7 +297,8 @@ public final class SandboxCluster implements AutoCloseable {
     public MockResponse dispatch(RecordedRequest request) {
       Matcher m = LOG.matcher(request.getPath());
       if (!"GET".equals(request.getMethod()) || !m.matches()) {
-        return super.dispatch(request);
+        // Lists come in pages, as from a real API server (see SandboxPaging).
+        return SandboxPaging.page(request, super.dispatch(request));
       }
       String text = logs.get(m.group(1) + "/" + m.group(2));
       if (text == null) {

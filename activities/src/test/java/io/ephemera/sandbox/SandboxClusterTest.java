@@ -332,4 +332,45 @@ class SandboxClusterTest {
     sandbox.failRequests(false);
     assertThat(client.namespaces().withName("before-the-fault").get()).isNotNull();
   }
+
+  @Test
+  void listsComeInPagesAsFromARealApiServer() {
+    for (int i = 0; i < 7; i++) {
+      client
+          .namespaces()
+          .resource(
+              new NamespaceBuilder()
+                  .withNewMetadata()
+                  .withName("paged-" + i)
+                  .addToLabels("paging-test", "yes")
+                  .endMetadata()
+                  .build())
+          .create();
+    }
+    List<String> seen = new java.util.ArrayList<>();
+    String cont = null;
+    int pages = 0;
+    do {
+      var page =
+          client
+              .namespaces()
+              .withLabel("paging-test", "yes")
+              .list(
+                  new io.fabric8.kubernetes.api.model.ListOptionsBuilder()
+                      .withLimit(3L)
+                      .withContinue(cont)
+                      .build());
+      assertThat(page.getItems()).hasSizeLessThanOrEqualTo(3);
+      page.getItems().forEach(n -> seen.add(n.getMetadata().getName()));
+      cont = page.getMetadata().getContinue();
+      pages++;
+    } while (cont != null && !cont.isEmpty() && pages < 10);
+
+    assertThat(pages).isEqualTo(3);
+    assertThat(seen)
+        .containsExactly(
+            "paged-0", "paged-1", "paged-2", "paged-3", "paged-4", "paged-5", "paged-6");
+    // Without a limit, everything at once, as before.
+    assertThat(client.namespaces().withLabel("paging-test", "yes").list().getItems()).hasSize(7);
+  }
 }
