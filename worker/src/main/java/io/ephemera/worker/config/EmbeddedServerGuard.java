@@ -1,0 +1,365 @@
+package io.ephemera.worker.config;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.temporal.api.command.v1.Command;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
+import io.temporal.api.failure.v1.Failure;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.api.taskqueue.v1.StickyExecutionAttributes;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
+import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedResponse;
+import io.temporal.api.workflowservice.v1.ShutdownWorkerRequest;
+import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Works around two gaps of the SDK's test server, which is the embedded Temporal of the {@code
+ * local} profile, so that it behaves as a real server where Ephemera relies on it.
+ *
+ * <p><b>temporalio/sdk-java#2391.</b> When a workflow task cancels an activity that completed while
+ * the task ran (a push or a stop cancelling a deploy step at the moment it finishes), a real server
+ * records the cancel request and the completion and carries on. The test server instead refuses the
+ * task with {@code FAILED_PRECONDITION: ACTIVITY_UNKNOWN} after it has already moved its
+ * workflow-task state forward, and keeps the completion buffered: no new task is ever scheduled,
+ * every later task issues the cancel again, and the workflow is wedged for good (a review app stays
+ * DEPLOYING with its stop reason set). Before a task completion that cancels activities reaches the
+ * server, this guard asks the server which of them are still pending; if one is not, it fails the
+ * workflow task instead ({@code RespondWorkflowTaskFailed}, cause {@code UNHANDLED_COMMAND}), which
+ * flushes the buffered completion and schedules a new task, and answers the worker {@code
+ * NOT_FOUND}, so that the worker drops its cached state and replays; the new task sees the activity
+ * completed and issues no cancel. Activity completions wait while a guarded task completion is
+ * checked and applied, so one cannot slip in between. This relies on the test server's workflow
+ * task token layout (namespace, workflow id, run id) and does nothing when it cannot read it.
+ *
+ * <p><b>Sticky queues of a stopped worker.</b> A real server answers a worker's {@code
+ * ShutdownWorker} by sending that worker's sticky queue's work to the normal queue, and falls back
+ * to the normal queue for any query its sticky worker does not pick up. The test server does
+ * neither for queries: after a worker restart (the same process stopping its worker and starting a
+ * new one) every {@code status()} query of an idle workflow went to the old worker's sticky queue
+ * and was never answered. On {@code ShutdownWorker} the guard clears that sticky queue from every
+ * execution, through the test server's internals (reflection; logged and skipped if they change).
+ */
+final class EmbeddedServerGuard implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedServerGuard.class);
+
+  private static final String SHUTDOWN_WORKER =
+      WorkflowServiceGrpc.getShutdownWorkerMethod().getFullMethodName();
+
+  private static final String COMPLETE_WORKFLOW_TASK =
+      WorkflowServiceGrpc.getRespondWorkflowTaskCompletedMethod().getFullMethodName();
+
+  private static final Set<String> ACTIVITY_RESULTS =
+      Set.of(
+          WorkflowServiceGrpc.getRespondActivityTaskCompletedMethod().getFullMethodName(),
+          WorkflowServiceGrpc.getRespondActivityTaskCompletedByIdMethod().getFullMethodName(),
+          WorkflowServiceGrpc.getRespondActivityTaskFailedMethod().getFullMethodName(),
+          WorkflowServiceGrpc.getRespondActivityTaskFailedByIdMethod().getFullMethodName(),
+          WorkflowServiceGrpc.getRespondActivityTaskCanceledMethod().getFullMethodName(),
+          WorkflowServiceGrpc.getRespondActivityTaskCanceledByIdMethod().getFullMethodName());
+
+  private final WorkflowServiceGrpc.WorkflowServiceImplBase server;
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private final AtomicLong averted = new AtomicLong();
+  private final AtomicLong stickyReleased = new AtomicLong();
+  private final AtomicBoolean stickyWarned = new AtomicBoolean();
+
+  EmbeddedServerGuard(WorkflowServiceGrpc.WorkflowServiceImplBase server) {
+    this.server = server;
+  }
+
+  /** Workflow tasks failed instead of wedging their workflow, since start. */
+  long averted() {
+    return averted.get();
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    String method = call.getMethodDescriptor().getFullMethodName();
+    if (SHUTDOWN_WORKER.equals(method)) {
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+          next.startCall(call, headers)) {
+        @Override
+        public void onMessage(ReqT message) {
+          if (message instanceof ShutdownWorkerRequest r && !r.getStickyTaskQueue().isEmpty()) {
+            releaseStickyQueue(r.getStickyTaskQueue());
+          }
+          super.onMessage(message);
+        }
+      };
+    }
+    boolean completion = COMPLETE_WORKFLOW_TASK.equals(method);
+    if (!completion && !ACTIVITY_RESULTS.contains(method)) {
+      return next.startCall(call, headers);
+    }
+    return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+        next.startCall(call, headers)) {
+      private ReqT request;
+
+      @Override
+      public void onMessage(ReqT message) {
+        request = message;
+        super.onMessage(message);
+      }
+
+      /** A unary call's handler runs here, on this thread: the lock covers the whole update. */
+      @Override
+      public void onHalfClose() {
+        if (!completion
+            || !(request instanceof RespondWorkflowTaskCompletedRequest r)
+            || cancelledActivities(r).isEmpty()) {
+          var held = lock.readLock();
+          held.lock();
+          try {
+            super.onHalfClose();
+          } finally {
+            held.unlock();
+          }
+          return;
+        }
+        var held = lock.writeLock();
+        held.lock();
+        try {
+          String stale = staleCancel(r);
+          if (stale == null) {
+            super.onHalfClose();
+            return;
+          }
+          failTask(r, stale);
+          call.close(
+              Status.NOT_FOUND.withDescription(
+                  "workflow task failed by the embedded server: it cancels "
+                      + stale
+                      + " (temporalio/sdk-java#2391); a new task follows"),
+              new Metadata());
+        } finally {
+          held.unlock();
+        }
+      }
+    };
+  }
+
+  /**
+   * Clears {@code stickyQueue} from every execution of the test server that names it, so that its
+   * queries and tasks go to the normal queue. Reflection on the SDK's test server (pinned by the
+   * Temporal BOM); when its internals differ, logs once and does nothing.
+   */
+  private void releaseStickyQueue(String stickyQueue) {
+    try {
+      Field executions = server.getClass().getDeclaredField("executions");
+      Field serviceLock = server.getClass().getDeclaredField("lock");
+      executions.setAccessible(true);
+      serviceLock.setAccessible(true);
+      List<Object> states;
+      Lock lock = (Lock) serviceLock.get(server);
+      lock.lock();
+      try {
+        states = new ArrayList<>(((Map<?, ?>) executions.get(server)).values());
+      } finally {
+        lock.unlock();
+      }
+      int released = 0;
+      for (Object state : states) {
+        Field sticky = state.getClass().getDeclaredField("stickyExecutionAttributes");
+        Field stateLock = state.getClass().getDeclaredField("lock");
+        sticky.setAccessible(true);
+        stateLock.setAccessible(true);
+        Lock l = (Lock) stateLock.get(state);
+        l.lock();
+        try {
+          Object attributes = sticky.get(state);
+          if (attributes instanceof StickyExecutionAttributes a
+              && stickyQueue.equals(a.getWorkerTaskQueue().getName())) {
+            sticky.set(state, null);
+            released++;
+          }
+        } finally {
+          l.unlock();
+        }
+      }
+      stickyReleased.addAndGet(released);
+      log.debug(
+          "Embedded Temporal: released sticky queue {} of {} workflows", stickyQueue, released);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      if (stickyWarned.compareAndSet(false, true)) {
+        log.warn(
+            "Embedded Temporal: cannot release the sticky queue of a stopped worker ({}); queries"
+                + " of idle workflows may go unanswered until their next task",
+            e.toString());
+      }
+    }
+  }
+
+  /** Executions whose sticky queue was released because its worker stopped, since start. */
+  long stickyReleased() {
+    return stickyReleased.get();
+  }
+
+  private static Set<Long> cancelledActivities(RespondWorkflowTaskCompletedRequest r) {
+    Set<Long> ids = new HashSet<>();
+    for (Command c : r.getCommandsList()) {
+      if (c.getCommandType() == CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK) {
+        ids.add(c.getRequestCancelActivityTaskCommandAttributes().getScheduledEventId());
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * The first cancelled activity that is no longer pending (described for the log), or null when
+   * all are pending or the check cannot be made (then the server decides, as without the guard).
+   */
+  private String staleCancel(RespondWorkflowTaskCompletedRequest r) {
+    try {
+      WorkflowExecution execution = execution(r.getTaskToken());
+      String namespace = r.getNamespace();
+      Set<String> pending = new HashSet<>();
+      DescribeWorkflowExecutionResponse described =
+          call(
+              o ->
+                  server.describeWorkflowExecution(
+                      DescribeWorkflowExecutionRequest.newBuilder()
+                          .setNamespace(namespace)
+                          .setExecution(execution)
+                          .build(),
+                      o));
+      for (PendingActivityInfo p : described.getPendingActivitiesList()) {
+        pending.add(p.getActivityId());
+      }
+      Set<Long> cancelled = cancelledActivities(r);
+      ByteString page = ByteString.EMPTY;
+      do {
+        ByteString token = page;
+        GetWorkflowExecutionHistoryResponse h =
+            call(
+                o ->
+                    server.getWorkflowExecutionHistory(
+                        GetWorkflowExecutionHistoryRequest.newBuilder()
+                            .setNamespace(namespace)
+                            .setExecution(execution)
+                            .setNextPageToken(token)
+                            .build(),
+                        o));
+        for (HistoryEvent e : h.getHistory().getEventsList()) {
+          if (cancelled.contains(e.getEventId()) && e.hasActivityTaskScheduledEventAttributes()) {
+            String activityId = e.getActivityTaskScheduledEventAttributes().getActivityId();
+            if (!pending.contains(activityId)) {
+              return "activity "
+                  + activityId
+                  + " (scheduled as event "
+                  + e.getEventId()
+                  + ") of "
+                  + execution.getWorkflowId()
+                  + ", which already finished";
+            }
+          }
+        }
+        page = h.getNextPageToken();
+      } while (!page.isEmpty());
+      return null;
+    } catch (RuntimeException | IOException e) {
+      log.warn(
+          "Cannot check the activities a workflow task cancels; passing it on: {}", e.toString());
+      return null;
+    }
+  }
+
+  private void failTask(RespondWorkflowTaskCompletedRequest r, String stale) {
+    averted.incrementAndGet();
+    log.info(
+        "Embedded Temporal: failing a workflow task that cancels {} (temporalio/sdk-java#2391);"
+            + " the workflow gets a new task",
+        stale);
+    RespondWorkflowTaskFailedResponse ignored =
+        call(
+            o ->
+                server.respondWorkflowTaskFailed(
+                    RespondWorkflowTaskFailedRequest.newBuilder()
+                        .setNamespace(r.getNamespace())
+                        .setTaskToken(r.getTaskToken())
+                        .setIdentity(r.getIdentity())
+                        .setCause(
+                            WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND)
+                        .setFailure(
+                            Failure.newBuilder()
+                                .setMessage(
+                                    "cancel of an activity that completed during the task"
+                                        + " (embedded server guard, temporalio/sdk-java#2391)"))
+                        .build(),
+                    o));
+  }
+
+  /** The test server's workflow task token starts with namespace, workflow id and run id. */
+  private static WorkflowExecution execution(ByteString token) throws IOException {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(token.toByteArray()))) {
+      in.readUTF();
+      String workflowId = in.readUTF();
+      String runId = in.readUTF();
+      return WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(runId).build();
+    }
+  }
+
+  /** Calls a unary method of the in-process server and waits (briefly) for its answer. */
+  private static <T> T call(java.util.function.Consumer<StreamObserver<T>> method) {
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    method.accept(
+        new StreamObserver<>() {
+          @Override
+          public void onNext(T value) {
+            answer.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            answer.completeExceptionally(new IllegalStateException("no answer"));
+          }
+        });
+    try {
+      return answer.get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
