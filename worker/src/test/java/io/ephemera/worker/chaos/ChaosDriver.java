@@ -1,6 +1,7 @@
 package io.ephemera.worker.chaos;
 
 import io.ephemera.activity.credentials.Lease;
+import io.ephemera.common.EphemeraSearchAttributes;
 import io.ephemera.common.WorkflowIds;
 import io.ephemera.reviewapp.ReviewAppPhase;
 import io.ephemera.reviewapp.ReviewAppResult;
@@ -55,8 +56,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -83,7 +82,6 @@ public final class ChaosDriver {
   public record Target(
       int port,
       String webhookToken,
-      String apiToken,
       WorkflowClient client,
       SandboxCluster cluster,
       SandboxGitLab gitlab,
@@ -166,7 +164,6 @@ public final class ChaosDriver {
   private final AtomicInteger deliveries = new AtomicInteger();
   private final AtomicInteger redeliveries = new AtomicInteger();
   private final AtomicInteger retriedAfterError = new AtomicInteger();
-  private final AtomicLong stepWaits = new AtomicLong();
   private final List<Instant> restartsAt = Collections.synchronizedList(new ArrayList<>());
 
   /** Accepted deploy delivery keys by review app, and review apps whose stop was accepted. */
@@ -203,51 +200,64 @@ public final class ChaosDriver {
       return violations.isEmpty();
     }
 
-    /** A Markdown summary: what ran, what was injected, how long it took, what was found. */
-    public String summary() {
-      StringBuilder s = new StringBuilder();
-      s.append("| figure | value |\n|---|---|\n");
-      row(
-          s,
-          "seed",
-          settings.seed() + " (replay: -D" + SEED_PROPERTY + "=" + settings.seed() + ")");
-      row(
-          s,
-          "lifecycles",
-          "%d (%d review apps, %d left open; %d runners)"
-              .formatted(settings.lifecycles(), reviewApps, leftOpen, runners));
-      row(s, "fault probability per sandbox call", Double.toString(settings.probability()));
+    /** The figures of the run as (figure, value) rows: what ran, what was injected, how long. */
+    public List<List<String>> rows() {
+      List<List<String>> rows = new ArrayList<>();
+      rows.add(
+          List.of(
+              "seed",
+              settings.seed() + " (replay: -D" + SEED_PROPERTY + "=" + settings.seed() + ")"));
+      rows.add(
+          List.of(
+              "lifecycles",
+              "%d (%d review apps, %d of them left open; %d runners)"
+                  .formatted(settings.lifecycles(), reviewApps, leftOpen, runners)));
+      rows.add(
+          List.of("fault probability per sandbox call", Double.toString(settings.probability())));
       faults.forEach(
           (sandbox, kinds) ->
-              row(
-                  s,
-                  "faults injected: " + sandbox,
-                  "%s of %d calls".formatted(kinds, callsWhileFaulty.getOrDefault(sandbox, 0L))));
-      row(s, "worker restarts", Integer.toString(restarts));
-      row(
-          s,
-          "webhook deliveries",
-          "%d accepted; %d deliberate redeliveries; %d resent after a 5xx or no answer"
-              .formatted(deliveries, redeliveries, retriedAfterError));
-      row(s, "drive (deliveries, faults on)", millis(drive));
-      row(s, "settle (faults off, until every check holds)", millis(settle));
-      row(s, "final checks (histories, inventory)", millis(check));
-      row(
-          s,
-          "rollouts seen by the sandbox cluster",
-          rollouts + "; KubernetesApplyWorkload completed " + applyWorkloadCompletions + " times");
-      row(
-          s,
-          "violations",
-          violations.isEmpty() ? "none" : violations.size() + ": " + violations.get(0));
+              rows.add(
+                  List.of(
+                      "faults injected: " + sandbox,
+                      "%s of %d calls"
+                          .formatted(kinds, callsWhileFaulty.getOrDefault(sandbox, 0L)))));
+      rows.add(List.of("worker restarts", Integer.toString(restarts)));
+      rows.add(
+          List.of(
+              "webhook deliveries",
+              "%d accepted; %d deliberate redeliveries; %d resent after a 5xx or no answer"
+                  .formatted(deliveries, redeliveries, retriedAfterError)));
+      rows.add(List.of("drive (deliveries, faults on)", seconds(drive)));
+      rows.add(List.of("settle (faults off, until every check holds)", seconds(settle)));
+      rows.add(List.of("final checks (histories, rollouts)", seconds(check)));
+      rows.add(
+          List.of(
+              "rollouts seen by the sandbox cluster",
+              rollouts
+                  + "; KubernetesApplyWorkload completed "
+                  + applyWorkloadCompletions
+                  + " times"));
+      rows.add(
+          List.of(
+              "violations",
+              violations.isEmpty() ? "none" : violations.size() + ", first: " + violations.get(0)));
+      return rows;
+    }
+
+    /** The rows as a Markdown table. */
+    public String summary() {
+      StringBuilder s = new StringBuilder("| figure | value |\n|---|---|\n");
+      for (List<String> r : rows()) {
+        s.append("| ")
+            .append(r.get(0))
+            .append(" | ")
+            .append(r.get(1).replace("|", "\\|"))
+            .append(" |\n");
+      }
       return s.toString();
     }
 
-    private static void row(StringBuilder s, String k, String v) {
-      s.append("| ").append(k).append(" | ").append(v.replace("|", "\\|")).append(" |\n");
-    }
-
-    private static String millis(Duration d) {
+    private static String seconds(Duration d) {
       return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
   }
@@ -379,7 +389,7 @@ public final class ChaosDriver {
         .seedMergeRequest(app.project(), app.iid(), shas.get(0), branch(app), "Chaos " + id);
     int step = 0;
     for (int i = 0; i < shas.size(); i++, step++) {
-      pause(app.pauses().get(step), id, s -> settled(s));
+      pause(app.pauses().get(step), id);
       if (i > 0) {
         target
             .gitlab()
@@ -396,7 +406,7 @@ public final class ChaosDriver {
     if (app.end() == End.LEFT_OPEN) {
       return;
     }
-    pause(app.pauses().get(step), id, s -> settled(s));
+    pause(app.pauses().get(step), id);
     String state = app.end() == End.CLOSED ? "closed" : "merged";
     target.gitlab().setMergeRequestState(app.project(), app.iid(), state);
     String action = app.end() == End.CLOSED ? "close" : "merge";
@@ -413,29 +423,34 @@ public final class ChaosDriver {
   private void drive(Runner job) throws Exception {
     String id = job.workflowId();
     target.gitlab().seedJob(job.project(), job.jobId(), job.jobName(), "pending", List.of());
-    pause(job.pauses().get(0), id, s -> true);
+    pause(job.pauses().get(0), id);
     deliver("Job Hook", key(id, 0), jobHook(job, "pending", null), job.redeliver().get(0), id);
     if (job.outcome() == Outcome.CANCELED_PENDING) {
-      pause(job.pauses().get(1), id, s -> true);
+      pause(job.pauses().get(1), id);
       target.gitlab().setJobStatus(job.project(), job.jobId(), "canceled");
       deliver("Job Hook", key(id, 1), jobHook(job, "canceled", null), job.redeliver().get(1), id);
       return;
     }
-    // GitLab gives the job to the runner once it polls: wait for the runner to wait.
-    JsonNode waiting =
-        await(
-            "/api/v1/runners/" + job.project() + "/" + job.jobId(),
-            s -> "WAITING".equals(text(s, "phase")) && s.hasNonNull("runnerId"),
-            STEP_DEADLINE);
-    if (waiting == null) {
+    // GitLab gives the job to the runner that polls for it: wait for the runner to wait, then take
+    // its id from GitLab's own records, as GitLab would.
+    Long runner = null;
+    if (awaitPhase(id, Set.of("WAITING"), STEP_DEADLINE)) {
+      String description = WorkflowIds.runnerDescription(id);
+      runner =
+          target.gitlab().inventory().stream()
+              .filter(r -> r.description().equals(description))
+              .map(SandboxGitLab.RunnerEntry::id)
+              .findFirst()
+              .orElse(null);
+    }
+    if (runner == null) {
       violations.add(id + ": the runner never came up (WAITING) within " + STEP_DEADLINE);
       return;
     }
-    long runner = waiting.get("runnerId").asLong();
-    pause(job.pauses().get(1), id, s -> true);
+    pause(job.pauses().get(1), id);
     target.gitlab().setJobStatus(job.project(), job.jobId(), "running", runner);
     deliver("Job Hook", key(id, 1), jobHook(job, "running", runner), job.redeliver().get(1), id);
-    pause(job.pauses().get(2), id, s -> true);
+    pause(job.pauses().get(2), id);
     String status =
         switch (job.outcome()) {
           case SUCCESS -> "success";
@@ -446,22 +461,40 @@ public final class ChaosDriver {
     deliver("Job Hook", key(id, 2), jobHook(job, status, runner), job.redeliver().get(2), id);
   }
 
-  private static boolean settled(JsonNode s) {
-    String phase = text(s, "phase");
-    return phase.equals("READY") || phase.equals("FAILED");
-  }
-
   /** A random pause, or (for a review app) until its current deploy has settled. */
-  private void pause(Pause p, String workflowId, Predicate<JsonNode> settled)
-      throws InterruptedException {
+  private void pause(Pause p, String workflowId) throws InterruptedException {
     if (p.untilSettled() && workflowId.startsWith("review-app/")) {
-      long t = System.nanoTime();
-      var k = WorkflowIds.parse(workflowId).orElseThrow();
-      await("/api/v1/review-apps/" + k.projectId() + "/" + k.mrIid(), settled, STEP_DEADLINE);
-      stepWaits.addAndGet(System.nanoTime() - t);
+      awaitPhase(workflowId, Set.of("READY", "FAILED"), STEP_DEADLINE);
       return;
     }
     Thread.sleep(p.millis());
+  }
+
+  /**
+   * Waits until the workflow's {@code Phase} search attribute is one of {@code phases}. The server
+   * answers it alone, so waiting costs the worker nothing (a {@code status()} query would).
+   */
+  private boolean awaitPhase(String workflowId, Set<String> phases, Duration within)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        String phase =
+            target
+                .client()
+                .newUntypedWorkflowStub(workflowId)
+                .describe()
+                .getTypedSearchAttributes()
+                .get(EphemeraSearchAttributes.PHASE);
+        if (phases.contains(phase)) {
+          return true;
+        }
+      } catch (io.temporal.client.WorkflowNotFoundException e) {
+        // not started yet
+      }
+      Thread.sleep(250);
+    }
+    return false;
   }
 
   /**
@@ -518,35 +551,6 @@ public final class ChaosDriver {
     return false;
   }
 
-  /** GETs {@code path} of the REST API until {@code done} holds; null at the deadline. */
-  private JsonNode await(String path, Predicate<JsonNode> done, Duration within)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (System.nanoTime() < deadline) {
-      JsonNode s = get(path);
-      if (s != null && done.test(s)) {
-        return s;
-      }
-      Thread.sleep(150);
-    }
-    return null;
-  }
-
-  private JsonNode get(String path) throws InterruptedException {
-    try {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(uri(path))
-                  .timeout(Duration.ofSeconds(20))
-                  .header("Authorization", "Bearer " + target.apiToken())
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
   // ---- settling and checks ----
 
   /**
@@ -566,7 +570,90 @@ public final class ChaosDriver {
     List<String> out = new ArrayList<>();
     out.add("not settled within " + settings.settleDeadline() + ": " + problems.size() + " issues");
     out.addAll(problems.subList(0, Math.min(40, problems.size())));
+    printHistoriesOf(problems);
     return out;
+  }
+
+  /** The tail of the histories of a few unsettled workflows, for whoever reads the failure. */
+  private void printHistoriesOf(List<String> problems) {
+    Set<String> ids = new java.util.LinkedHashSet<>();
+    for (String p : problems) {
+      int colon = p.indexOf(':');
+      if (colon > 0 && (p.startsWith("review-app/") || p.startsWith("runner/"))) {
+        ids.add(p.substring(0, colon));
+      }
+      if (ids.size() == 5) {
+        break;
+      }
+    }
+    for (String id : ids) {
+      StringBuilder b = new StringBuilder("History of unsettled " + id + " (last 40 events):\n");
+      try {
+        List<HistoryEvent> events = target.client().fetchHistory(id).getEvents();
+        for (HistoryEvent e : events.subList(Math.max(0, events.size() - 40), events.size())) {
+          b.append("  ")
+              .append(e.getEventId())
+              .append(' ')
+              .append(
+                  Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos()))
+              .append(' ')
+              .append(e.getEventType().name().replace("EVENT_TYPE_", ""));
+          if (e.hasActivityTaskScheduledEventAttributes()) {
+            b.append(' ')
+                .append(e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
+          }
+          if (e.hasActivityTaskFailedEventAttributes()) {
+            b.append(' ')
+                .append(e.getActivityTaskFailedEventAttributes().getFailure().getMessage());
+          }
+          if (e.hasActivityTaskTimedOutEventAttributes()) {
+            b.append(' ')
+                .append(e.getActivityTaskTimedOutEventAttributes().getFailure().getMessage());
+          }
+          if (e.hasWorkflowTaskFailedEventAttributes()) {
+            b.append(' ')
+                .append(e.getWorkflowTaskFailedEventAttributes().getCause())
+                .append(' ')
+                .append(e.getWorkflowTaskFailedEventAttributes().getFailure().getMessage());
+          }
+          if (e.hasWorkflowExecutionSignaledEventAttributes()) {
+            b.append(' ').append(e.getWorkflowExecutionSignaledEventAttributes().getSignalName());
+          }
+          b.append('\n');
+        }
+        var pending =
+            target
+                .client()
+                .getWorkflowServiceStubs()
+                .blockingStub()
+                .describeWorkflowExecution(
+                    DescribeWorkflowExecutionRequest.newBuilder()
+                        .setNamespace(target.client().getOptions().getNamespace())
+                        .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id))
+                        .build());
+        pending
+            .getPendingActivitiesList()
+            .forEach(
+                a ->
+                    b.append("  pending ")
+                        .append(a.getActivityType().getName())
+                        .append(" attempt ")
+                        .append(a.getAttempt())
+                        .append(' ')
+                        .append(a.getState())
+                        .append(' ')
+                        .append(a.getLastFailure().getMessage())
+                        .append('\n'));
+        if (pending.hasPendingWorkflowTask()) {
+          b.append("  pending workflow task: ")
+              .append(pending.getPendingWorkflowTask())
+              .append('\n');
+        }
+      } catch (RuntimeException e) {
+        b.append("  (cannot read: ").append(e).append(")\n");
+      }
+      System.out.print(b);
+    }
   }
 
   private List<String> unsettled() {

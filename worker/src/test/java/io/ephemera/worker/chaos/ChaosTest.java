@@ -29,14 +29,19 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    // What EphemeraEnvironmentPostProcessor reads must be here: it runs before the dynamic ones.
+    // What EphemeraEnvironmentPostProcessor and the logging system read must be here: they see
+    // the environment before the dynamic properties below are added.
     properties = {
       "ephemera.temporal.embedded-port=0",
-      "ephemera.api.tokens=" + ChaosTest.API_TOKEN
+      "ephemera.api.tokens=" + ChaosTest.API_TOKEN,
+      "logging.level.io.vertx.core.net.impl.ConnectionBase=OFF"
     })
 @ActiveProfiles("local")
 class ChaosTest {
   static final String API_TOKEN = "chaos-api-token";
+
+  /** Lifecycles in flight at once: most of a lifecycle is waiting, so many fit on two cores. */
+  static final int CONCURRENCY = 48;
 
   @DynamicPropertySource
   static void chaosSettings(DynamicPropertyRegistry registry) {
@@ -66,7 +71,6 @@ class ChaosTest {
             new ChaosDriver.Target(
                 port,
                 webhookToken.split(",")[0].trim(),
-                API_TOKEN,
                 temporal,
                 cluster,
                 gitlab,
@@ -77,7 +81,13 @@ class ChaosTest {
                   worker.stop();
                   worker.start();
                 }),
-            new ChaosDriver.Settings(seed, 300, 0.2, 3, 24, Duration.ofSeconds(120)));
+            new ChaosDriver.Settings(
+                seed,
+                Integer.getInteger("ephemera.chaos.lifecycles", 300),
+                0.2,
+                3,
+                CONCURRENCY,
+                Duration.ofSeconds(120)));
 
     ChaosDriver.Result result = driver.run();
 
