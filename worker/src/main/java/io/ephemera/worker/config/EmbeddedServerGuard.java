@@ -1,6 +1,7 @@
 package io.ephemera.worker.config;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -11,15 +12,21 @@ import io.grpc.stub.StreamObserver;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.QueryResultType;
+import io.temporal.api.enums.v1.TaskQueueKind;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
 import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.taskqueue.v1.StickyExecutionAttributes;
+import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedResponse;
@@ -36,6 +43,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,8 +79,11 @@ import org.slf4j.LoggerFactory;
  * to the normal queue for any query its sticky worker does not pick up. The test server does
  * neither for queries: after a worker restart (the same process stopping its worker and starting a
  * new one) every {@code status()} query of an idle workflow went to the old worker's sticky queue
- * and was never answered. On {@code ShutdownWorker} the guard clears that sticky queue from every
- * execution, through the test server's internals (reflection; logged and skipped if they change).
+ * and was never answered, and a workflow task already queued there was never started (the workflow
+ * stalled until the end of time). On {@code ShutdownWorker} the guard clears that sticky queue from
+ * every execution, through the test server's internals (reflection; logged and skipped if they
+ * change), then drains it through the server's public calls: each queued workflow task is failed
+ * with {@code RESET_STICKY_TASK_QUEUE}, so a new one goes to the normal queue.
  */
 final class EmbeddedServerGuard implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedServerGuard.class);
@@ -95,6 +107,14 @@ final class EmbeddedServerGuard implements ServerInterceptor {
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private final AtomicLong averted = new AtomicLong();
   private final AtomicLong stickyReleased = new AtomicLong();
+  private final AtomicLong stickyTasksMoved = new AtomicLong();
+  private final ScheduledExecutorService drainScheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "embedded-temporal-guard");
+            t.setDaemon(true);
+            return t;
+          });
   private final AtomicBoolean stickyWarned = new AtomicBoolean();
 
   EmbeddedServerGuard(WorkflowServiceGrpc.WorkflowServiceImplBase server) {
@@ -113,12 +133,23 @@ final class EmbeddedServerGuard implements ServerInterceptor {
     if (SHUTDOWN_WORKER.equals(method)) {
       return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
           next.startCall(call, headers)) {
+        private ShutdownWorkerRequest request;
+
         @Override
         public void onMessage(ReqT message) {
-          if (message instanceof ShutdownWorkerRequest r && !r.getStickyTaskQueue().isEmpty()) {
-            releaseStickyQueue(r.getStickyTaskQueue());
+          if (message instanceof ShutdownWorkerRequest r) {
+            request = r;
           }
           super.onMessage(message);
+        }
+
+        @Override
+        public void onHalfClose() {
+          super.onHalfClose();
+          if (request != null && !request.getStickyTaskQueue().isEmpty()) {
+            releaseStickyQueue(request.getStickyTaskQueue());
+            drainStickyQueue(request.getNamespace(), request.getStickyTaskQueue());
+          }
         }
       };
     }
@@ -222,6 +253,80 @@ final class EmbeddedServerGuard implements ServerInterceptor {
             e.toString());
       }
     }
+  }
+
+  /**
+   * Hands every task already queued on a stopped worker's sticky queue back to the server: a
+   * workflow task is failed ({@code RESET_STICKY_TASK_QUEUE}, which schedules a new one on the
+   * normal queue, its sticky attributes now cleared); a query is answered with an error instead of
+   * never. Only the server's public calls, polled with a short deadline until the queue is empty.
+   */
+  private void drainStickyQueue(String namespace, String stickyQueue) {
+    for (int i = 0; i < 10_000; i++) {
+      PollWorkflowTaskQueueResponse task;
+      try {
+        task =
+            Context.current()
+                .withDeadlineAfter(200, TimeUnit.MILLISECONDS, drainScheduler)
+                .call(
+                    () ->
+                        call(
+                            o ->
+                                server.pollWorkflowTaskQueue(
+                                    PollWorkflowTaskQueueRequest.newBuilder()
+                                        .setNamespace(namespace)
+                                        .setTaskQueue(
+                                            TaskQueue.newBuilder()
+                                                .setName(stickyQueue)
+                                                .setKind(TaskQueueKind.TASK_QUEUE_KIND_STICKY))
+                                        .setIdentity("ephemera-embedded-server-guard")
+                                        .build(),
+                                    o)));
+      } catch (Exception e) {
+        log.debug("Draining sticky queue {} stopped: {}", stickyQueue, e.toString());
+        return;
+      }
+      if (task.getTaskToken().isEmpty()) {
+        return;
+      }
+      try {
+        if (task.hasQuery()) {
+          EmbeddedServerGuard
+              .<io.temporal.api.workflowservice.v1.RespondQueryTaskCompletedResponse>call(
+                  o ->
+                      server.respondQueryTaskCompleted(
+                          RespondQueryTaskCompletedRequest.newBuilder()
+                              .setNamespace(namespace)
+                              .setTaskToken(task.getTaskToken())
+                              .setCompletedType(QueryResultType.QUERY_RESULT_TYPE_FAILED)
+                              .setErrorMessage(
+                                  "the worker holding this workflow stopped; ask again")
+                              .build(),
+                          o));
+        } else {
+          stickyTasksMoved.incrementAndGet();
+          EmbeddedServerGuard.<RespondWorkflowTaskFailedResponse>call(
+              o ->
+                  server.respondWorkflowTaskFailed(
+                      RespondWorkflowTaskFailedRequest.newBuilder()
+                          .setNamespace(namespace)
+                          .setTaskToken(task.getTaskToken())
+                          .setIdentity("ephemera-embedded-server-guard")
+                          .setCause(
+                              WorkflowTaskFailedCause
+                                  .WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE)
+                          .build(),
+                      o));
+        }
+      } catch (RuntimeException e) {
+        log.debug("Cannot hand back a task of sticky queue {}: {}", stickyQueue, e.toString());
+      }
+    }
+  }
+
+  /** Workflow tasks moved off a stopped worker's sticky queue, since start. */
+  long stickyTasksMoved() {
+    return stickyTasksMoved.get();
   }
 
   /** Executions whose sticky queue was released because its worker stopped, since start. */

@@ -48,6 +48,11 @@ public final class EmbeddedTemporalServer implements AutoCloseable {
     return guard.stickyReleased();
   }
 
+  /** Workflow tasks the guard moved off a stopped worker's sticky queue. */
+  public long movedStickyTasks() {
+    return guard.stickyTasksMoved();
+  }
+
   public static EmbeddedTemporalServer start(int port) {
     TestServicesStarter services = new TestServicesStarter(true, 0);
     NettyServerBuilder builder =

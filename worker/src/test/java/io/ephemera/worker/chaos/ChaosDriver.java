@@ -284,18 +284,30 @@ public final class ChaosDriver {
       // One stream per sandbox, each from the run's seed.
       faults.get(i).enable(settings.probability(), settings.seed() * 31 + i);
     }
-    List<Thread> restarts = new ArrayList<>();
+    int total = plan.lifecycles().size();
+    AtomicInteger finished = new AtomicInteger();
+    // Restarts spread over the run by lifecycles finished (started ones run ahead by the
+    // concurrency), each while the others are in flight.
+    Thread restarts =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  for (int n = 1; n <= settings.restarts(); n++) {
+                    int due = total * n / (settings.restarts() + 1);
+                    while (finished.get() < due) {
+                      try {
+                        Thread.sleep(100);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                    }
+                    restartWorker(n);
+                  }
+                });
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       Semaphore inFlight = new Semaphore(settings.concurrency());
-      int total = plan.lifecycles().size();
-      int nextRestart = 1;
       for (int i = 0; i < total; i++) {
         inFlight.acquire();
-        if (nextRestart <= settings.restarts()
-            && i >= total * nextRestart / (settings.restarts() + 1)) {
-          int n = nextRestart++;
-          restarts.add(Thread.ofVirtual().start(() -> restartWorker(n)));
-        }
         Lifecycle l = plan.lifecycles().get(i);
         pool.submit(
             () -> {
@@ -308,6 +320,7 @@ public final class ChaosDriver {
               } catch (Exception e) {
                 violations.add(l.workflowId() + ": the driver failed: " + e);
               } finally {
+                finished.incrementAndGet();
                 inFlight.release();
               }
             });
@@ -316,9 +329,7 @@ public final class ChaosDriver {
         }
       }
     }
-    for (Thread t : restarts) {
-      t.join();
-    }
+    restarts.join();
     Instant driven = Instant.now();
     Map<String, Map<SandboxFaults.Kind, Long>> injected = new LinkedHashMap<>();
     Map<String, Long> calls = new LinkedHashMap<>();
@@ -486,7 +497,7 @@ public final class ChaosDriver {
                 .describe()
                 .getTypedSearchAttributes()
                 .get(EphemeraSearchAttributes.PHASE);
-        if (phases.contains(phase)) {
+        if (phase != null && phases.contains(phase)) {
           return true;
         }
       } catch (io.temporal.client.WorkflowNotFoundException e) {
