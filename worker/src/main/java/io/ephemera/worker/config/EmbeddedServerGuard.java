@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,7 +84,9 @@ import org.slf4j.LoggerFactory;
  * stalled until the end of time). On {@code ShutdownWorker} the guard clears that sticky queue from
  * every execution, through the test server's internals (reflection; logged and skipped if they
  * change), then drains it through the server's public calls: each queued workflow task is failed
- * with {@code RESET_STICKY_TASK_QUEUE}, so a new one goes to the normal queue.
+ * with {@code RESET_STICKY_TASK_QUEUE}, so a new one goes to the normal queue; and a task the
+ * stopping worker still completes during its grace period has its sticky attributes removed, so
+ * that it does not point the workflow back at that queue.
  */
 final class EmbeddedServerGuard implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedServerGuard.class);
@@ -108,6 +111,10 @@ final class EmbeddedServerGuard implements ServerInterceptor {
   private final AtomicLong averted = new AtomicLong();
   private final AtomicLong stickyReleased = new AtomicLong();
   private final AtomicLong stickyTasksMoved = new AtomicLong();
+
+  /** Sticky queues of workers that said they are stopping; a few per restart, never reused. */
+  private final Set<String> stoppedStickyQueues = ConcurrentHashMap.newKeySet();
+
   private final ScheduledExecutorService drainScheduler =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -147,6 +154,7 @@ final class EmbeddedServerGuard implements ServerInterceptor {
         public void onHalfClose() {
           super.onHalfClose();
           if (request != null && !request.getStickyTaskQueue().isEmpty()) {
+            stoppedStickyQueues.add(request.getStickyTaskQueue());
             releaseStickyQueue(request.getStickyTaskQueue());
             drainStickyQueue(request.getNamespace(), request.getStickyTaskQueue());
           }
@@ -162,7 +170,16 @@ final class EmbeddedServerGuard implements ServerInterceptor {
       private ReqT request;
 
       @Override
+      @SuppressWarnings("unchecked")
       public void onMessage(ReqT message) {
+        if (message instanceof RespondWorkflowTaskCompletedRequest r
+            && r.hasStickyAttributes()
+            && stoppedStickyQueues.contains(
+                r.getStickyAttributes().getWorkerTaskQueue().getName())) {
+          // A task a stopping worker finished during its grace period: its stickiness would point
+          // the workflow back at the queue just drained.
+          message = (ReqT) r.toBuilder().clearStickyAttributes().build();
+        }
         request = message;
         super.onMessage(message);
       }

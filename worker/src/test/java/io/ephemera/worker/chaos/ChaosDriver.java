@@ -78,6 +78,9 @@ public final class ChaosDriver {
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Duration STEP_DEADLINE = Duration.ofSeconds(90);
 
+  /** Runs queries, so that one no worker answers can be given up on. */
+  private static final ExecutorService QUERIES = Executors.newVirtualThreadPerTaskExecutor();
+
   /** What the driver talks to. {@code ec2} may be null (EC2 not sandboxed). */
   public record Target(
       int port,
@@ -130,9 +133,10 @@ public final class ChaosDriver {
             "ComputeAwaitTerminated")) {
       p.put("ephemera.activities.overrides." + waiting + ".heartbeat", "5s");
     }
-    // A worker restart gives in-flight activities a second, then abandons them, as a pod that is
-    // killed after a short grace period would.
-    p.put("ephemera.worker.shutdown-grace", "1s");
+    // A worker restart is a rolling update: in-flight tasks get the production grace (30 s) to
+    // finish. Not a kill: the embedded (SDK test) server never times out an activity whose
+    // cancellation was requested, so one abandoned mid-cancel would wait for good there, where a
+    // real server times it out.
     p.put("ephemera.runners.routing.rules[0].job-name", "ec2-*");
     p.put("ephemera.runners.routing.rules[0].route.name", "ec2-chaos");
     p.put("ephemera.runners.routing.rules[0].route.type", "EC2");
@@ -709,7 +713,7 @@ public final class ChaosDriver {
         problems.add(id + ": left open, but its workflow is " + status);
         return;
       }
-      ReviewAppStatus s = target.client().newWorkflowStub(ReviewAppWorkflow.class, id).status();
+      ReviewAppStatus s = query(id);
       for (Lease lease : s.leases()) {
         if (lease.revocable()) {
           liveLeases.add(lease.leaseId());
@@ -975,6 +979,23 @@ public final class ChaosDriver {
     for (WorkflowExecutionInfo i : infos) {
       runs.computeIfAbsent(i.getExecution().getWorkflowId(), k -> new ArrayList<>())
           .add(i.getExecution().getRunId());
+    }
+  }
+
+  /** {@code status()} of a running review app, or an exception when no worker answers in 10 s. */
+  private ReviewAppStatus query(String workflowId) {
+    try {
+      return java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> target.client().newWorkflowStub(ReviewAppWorkflow.class, workflowId).status(),
+              QUERIES)
+          .get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("status() unanswered within 10 s");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("status() failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
     }
   }
 
