@@ -12,6 +12,7 @@ import io.grpc.stub.StreamObserver;
 import io.temporal.api.command.v1.Command;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.CommandType;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.QueryResultType;
 import io.temporal.api.enums.v1.TaskQueueKind;
 import io.temporal.api.enums.v1.WorkflowTaskFailedCause;
@@ -26,6 +27,7 @@ import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdRequest;
 import io.temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
@@ -87,6 +89,14 @@ import org.slf4j.LoggerFactory;
  * with {@code RESET_STICKY_TASK_QUEUE}, so a new one goes to the normal queue; and a task the
  * stopping worker still completes during its grace period has its sticky attributes removed, so
  * that it does not point the workflow back at that queue.
+ *
+ * <p><b>Activities whose cancellation was requested.</b> The test server never times such an
+ * activity out, and one in retry backoff when the request comes is neither retried nor cancelled;
+ * with {@code WAIT_CANCELLATION_COMPLETED} (Ephemera's choice, so a superseded apply never lands
+ * late) its workflow waits for good. After the activity's start-to-close timeout, counted from the
+ * request, the guard reports an activity still unfinished as cancelled on its worker's behalf
+ * ({@code RespondActivityTaskCanceledById}), where a real server would have cancelled or timed it
+ * out.
  */
 final class EmbeddedServerGuard implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedServerGuard.class);
@@ -111,6 +121,7 @@ final class EmbeddedServerGuard implements ServerInterceptor {
   private final AtomicLong averted = new AtomicLong();
   private final AtomicLong stickyReleased = new AtomicLong();
   private final AtomicLong stickyTasksMoved = new AtomicLong();
+  private final AtomicLong stuckCancelsEnded = new AtomicLong();
 
   /** Sticky queues of workers that said they are stopping; a few per restart, never reused. */
   private final Set<String> stoppedStickyQueues = ConcurrentHashMap.newKeySet();
@@ -202,9 +213,11 @@ final class EmbeddedServerGuard implements ServerInterceptor {
         var held = lock.writeLock();
         held.lock();
         try {
-          String stale = staleCancel(r);
+          List<Watch> watches = new ArrayList<>();
+          String stale = staleCancel(r, watches);
           if (stale == null) {
             super.onHalfClose();
+            watches.forEach(w -> watch(w, 0));
             return;
           }
           failTask(r, stale);
@@ -365,7 +378,7 @@ final class EmbeddedServerGuard implements ServerInterceptor {
    * The first cancelled activity that is no longer pending (described for the log), or null when
    * all are pending or the check cannot be made (then the server decides, as without the guard).
    */
-  private String staleCancel(RespondWorkflowTaskCompletedRequest r) {
+  private String staleCancel(RespondWorkflowTaskCompletedRequest r, List<Watch> watches) {
     try {
       WorkflowExecution execution = execution(r.getTaskToken());
       String namespace = r.getNamespace();
@@ -399,6 +412,14 @@ final class EmbeddedServerGuard implements ServerInterceptor {
         for (HistoryEvent e : h.getHistory().getEventsList()) {
           if (cancelled.contains(e.getEventId()) && e.hasActivityTaskScheduledEventAttributes()) {
             String activityId = e.getActivityTaskScheduledEventAttributes().getActivityId();
+            watches.add(
+                new Watch(
+                    namespace,
+                    execution,
+                    activityId,
+                    e.getEventId(),
+                    com.google.protobuf.util.Durations.toMillis(
+                        e.getActivityTaskScheduledEventAttributes().getStartToCloseTimeout())));
             if (!pending.contains(activityId)) {
               return "activity "
                   + activityId
@@ -418,6 +439,116 @@ final class EmbeddedServerGuard implements ServerInterceptor {
           "Cannot check the activities a workflow task cancels; passing it on: {}", e.toString());
       return null;
     }
+  }
+
+  /** An activity whose cancellation was requested, to be ended if nobody ends it. */
+  private record Watch(
+      String namespace,
+      WorkflowExecution execution,
+      String activityId,
+      long scheduledEventId,
+      long startToCloseMillis) {}
+
+  /**
+   * Gap three of the test server: an activity whose cancellation was requested is never timed out,
+   * and one whose attempt failed before the request is never retried nor cancelled; with
+   * cancellation type WAIT_CANCELLATION_COMPLETED its workflow then waits for good. A real server
+   * cancels an activity that is not running at once, and times out a running one. After the
+   * activity's start-to-close timeout (counted from the request, so never before a real server
+   * would act), an activity still unfinished is reported cancelled on behalf of its worker.
+   */
+  private void watch(Watch w, int round) {
+    long delay = Math.max(1_000, w.startToCloseMillis()) + 1_000;
+    drainScheduler.schedule(() -> endIfStuck(w, round), delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void endIfStuck(Watch w, int round) {
+    try {
+      boolean requested = false;
+      boolean finished = false;
+      ByteString page = ByteString.EMPTY;
+      do {
+        ByteString token = page;
+        GetWorkflowExecutionHistoryResponse h =
+            call(
+                o ->
+                    server.getWorkflowExecutionHistory(
+                        GetWorkflowExecutionHistoryRequest.newBuilder()
+                            .setNamespace(w.namespace())
+                            .setExecution(w.execution())
+                            .setNextPageToken(token)
+                            .build(),
+                        o));
+        for (HistoryEvent e : h.getHistory().getEventsList()) {
+          requested |= closes(e) == 0 && cancelRequestOf(e) == w.scheduledEventId();
+          finished |= closes(e) == w.scheduledEventId();
+          if (e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+              || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+              || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED
+              || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+              || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
+              || e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT) {
+            finished = true;
+          }
+        }
+        page = h.getNextPageToken();
+      } while (!page.isEmpty());
+      if (!requested || finished) {
+        return;
+      }
+      EmbeddedServerGuard
+          .<io.temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdResponse>call(
+              o ->
+                  server.respondActivityTaskCanceledById(
+                      RespondActivityTaskCanceledByIdRequest.newBuilder()
+                          .setNamespace(w.namespace())
+                          .setWorkflowId(w.execution().getWorkflowId())
+                          .setRunId(w.execution().getRunId())
+                          .setActivityId(w.activityId())
+                          .setIdentity("ephemera-embedded-server-guard")
+                          .build(),
+                      o));
+      stuckCancelsEnded.incrementAndGet();
+      log.info(
+          "Embedded Temporal: ended activity {} of {}, cancel requested and unfinished after its"
+              + " start-to-close timeout (a real server would have)",
+          w.activityId(),
+          w.execution().getWorkflowId());
+    } catch (RuntimeException e) {
+      if (round < 3) {
+        watch(w, round + 1);
+      } else {
+        log.debug("Giving up on activity {}: {}", w.activityId(), e.toString());
+      }
+    }
+  }
+
+  private static long cancelRequestOf(HistoryEvent e) {
+    return e.hasActivityTaskCancelRequestedEventAttributes()
+        ? e.getActivityTaskCancelRequestedEventAttributes().getScheduledEventId()
+        : -1;
+  }
+
+  /** The scheduled event id of the activity {@code e} ends, or 0. */
+  private static long closes(HistoryEvent e) {
+    if (e.hasActivityTaskCompletedEventAttributes()) {
+      return e.getActivityTaskCompletedEventAttributes().getScheduledEventId();
+    }
+    if (e.hasActivityTaskFailedEventAttributes()) {
+      return e.getActivityTaskFailedEventAttributes().getScheduledEventId();
+    }
+    if (e.hasActivityTaskTimedOutEventAttributes()) {
+      return e.getActivityTaskTimedOutEventAttributes().getScheduledEventId();
+    }
+    if (e.hasActivityTaskCanceledEventAttributes()) {
+      return e.getActivityTaskCanceledEventAttributes().getScheduledEventId();
+    }
+    return 0;
+  }
+
+  /** Activities the guard ended after their cancel request went unanswered, since start. */
+  long stuckCancelsEnded() {
+    return stuckCancelsEnded.get();
   }
 
   private void failTask(RespondWorkflowTaskCompletedRequest r, String stale) {
