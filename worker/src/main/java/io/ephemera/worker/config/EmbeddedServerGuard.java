@@ -28,6 +28,8 @@ import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse;
 import io.temporal.api.workflowservice.v1.RespondActivityTaskCanceledByIdRequest;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskFailedRequest;
+import io.temporal.api.workflowservice.v1.RespondActivityTaskFailedResponse;
 import io.temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest;
 import io.temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest;
@@ -96,7 +98,8 @@ import org.slf4j.LoggerFactory;
  * late) its workflow waits for good. After the activity's start-to-close timeout, counted from the
  * request, the guard reports an activity still unfinished as cancelled on its worker's behalf
  * ({@code RespondActivityTaskCanceledById}), where a real server would have cancelled or timed it
- * out.
+ * out. And an attempt that fails after the request is reported as cancelled: the test server would
+ * drop the activity without an event (see {@code reportedAsCancelled}).
  */
 final class EmbeddedServerGuard implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedServerGuard.class);
@@ -122,6 +125,10 @@ final class EmbeddedServerGuard implements ServerInterceptor {
   private final AtomicLong stickyReleased = new AtomicLong();
   private final AtomicLong stickyTasksMoved = new AtomicLong();
   private final AtomicLong stuckCancelsEnded = new AtomicLong();
+  private final AtomicLong failuresReportedAsCancelled = new AtomicLong();
+
+  /** "runId/scheduledEventId" of activities whose cancellation the guard saw requested. */
+  private final Set<String> cancelRequested = ConcurrentHashMap.newKeySet();
 
   /** Sticky queues of workers that said they are stopping; a few per restart, never reused. */
   private final Set<String> stoppedStickyQueues = ConcurrentHashMap.newKeySet();
@@ -198,6 +205,20 @@ final class EmbeddedServerGuard implements ServerInterceptor {
       /** A unary call's handler runs here, on this thread: the lock covers the whole update. */
       @Override
       public void onHalfClose() {
+        if (request instanceof RespondActivityTaskFailedRequest f) {
+          var held = lock.readLock();
+          held.lock();
+          try {
+            if (reportedAsCancelled(f)) {
+              answer(call, RespondActivityTaskFailedResponse.getDefaultInstance());
+              return;
+            }
+            super.onHalfClose();
+          } finally {
+            held.unlock();
+          }
+          return;
+        }
         if (!completion
             || !(request instanceof RespondWorkflowTaskCompletedRequest r)
             || cancelledActivities(r).isEmpty()) {
@@ -216,6 +237,8 @@ final class EmbeddedServerGuard implements ServerInterceptor {
           List<Watch> watches = new ArrayList<>();
           String stale = staleCancel(r, watches);
           if (stale == null) {
+            watches.forEach(
+                w -> cancelRequested.add(w.execution().getRunId() + "/" + w.scheduledEventId()));
             super.onHalfClose();
             watches.forEach(w -> watch(w, 0));
             return;
@@ -364,6 +387,15 @@ final class EmbeddedServerGuard implements ServerInterceptor {
     return stickyReleased.get();
   }
 
+  /** Answers a unary call with {@code response} without passing it on. */
+  @SuppressWarnings("unchecked")
+  private static void answer(ServerCall<?, ?> call, Object response) {
+    ServerCall<?, Object> raw = (ServerCall<?, Object>) call;
+    raw.sendHeaders(new Metadata());
+    raw.sendMessage(response);
+    raw.close(Status.OK, new Metadata());
+  }
+
   private static Set<Long> cancelledActivities(RespondWorkflowTaskCompletedRequest r) {
     Set<Long> ids = new HashSet<>();
     for (Command c : r.getCommandsList()) {
@@ -439,6 +471,54 @@ final class EmbeddedServerGuard implements ServerInterceptor {
           "Cannot check the activities a workflow task cancels; passing it on: {}", e.toString());
       return null;
     }
+  }
+
+  /**
+   * Gap four: the test server refuses a retryable failure of an activity whose cancellation was
+   * requested (its state machine allows only a final failure there) after dropping the activity
+   * from its pending set, so the activity is gone, no event says so, and the workflow waiting for
+   * the cancellation to complete waits for good. The attempt ended after the cancel request: it is
+   * reported as cancelled instead (with the same task token), which is what the workflow asked for.
+   */
+  private boolean reportedAsCancelled(RespondActivityTaskFailedRequest f) {
+    String key;
+    try (DataInputStream in =
+        new DataInputStream(new ByteArrayInputStream(f.getTaskToken().toByteArray()))) {
+      in.readUTF();
+      in.readUTF();
+      String runId = in.readUTF();
+      key = runId + "/" + in.readLong();
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+    if (!cancelRequested.contains(key)) {
+      return false;
+    }
+    try {
+      EmbeddedServerGuard
+          .<io.temporal.api.workflowservice.v1.RespondActivityTaskCanceledResponse>call(
+              o ->
+                  server.respondActivityTaskCanceled(
+                      io.temporal.api.workflowservice.v1.RespondActivityTaskCanceledRequest
+                          .newBuilder()
+                          .setNamespace(f.getNamespace())
+                          .setTaskToken(f.getTaskToken())
+                          .setIdentity(f.getIdentity())
+                          .build(),
+                      o));
+      failuresReportedAsCancelled.incrementAndGet();
+      log.debug(
+          "Embedded Temporal: a failed attempt of cancelled activity {} reported cancelled", key);
+      return true;
+    } catch (RuntimeException e) {
+      log.debug("Cannot report activity {} cancelled: {}", key, e.toString());
+      return false;
+    }
+  }
+
+  /** Failed attempts of cancel-requested activities reported as cancelled, since start. */
+  long failuresReportedAsCancelled() {
+    return failuresReportedAsCancelled.get();
   }
 
   /** An activity whose cancellation was requested, to be ended if nobody ends it. */
@@ -518,7 +598,7 @@ final class EmbeddedServerGuard implements ServerInterceptor {
       if (round < 3) {
         watch(w, round + 1);
       } else {
-        log.debug("Giving up on activity {}: {}", w.activityId(), e.toString());
+        log.warn("Giving up on activity {}: {}", w.activityId(), e.toString());
       }
     }
   }

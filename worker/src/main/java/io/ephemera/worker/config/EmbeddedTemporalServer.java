@@ -48,6 +48,16 @@ public final class EmbeddedTemporalServer implements AutoCloseable {
     return guard.stickyReleased();
   }
 
+  /** Failed attempts of cancel-requested activities the guard reported as cancelled. */
+  public long failuresReportedAsCancelled() {
+    return guard.failuresReportedAsCancelled();
+  }
+
+  /** Activities the guard ended after their cancel request went unanswered. */
+  public long endedStuckCancels() {
+    return guard.stuckCancelsEnded();
+  }
+
   /** Workflow tasks the guard moved off a stopped worker's sticky queue. */
   public long movedStickyTasks() {
     return guard.stickyTasksMoved();

@@ -270,4 +270,115 @@ class EmbeddedTemporalServerTest {
       }
     }
   }
+
+  @ActivityInterface
+  public interface Flaky {
+    /** Its first attempt fails after a second (a call that timed out, say). */
+    String flaky();
+  }
+
+  public static class FlakyImpl implements Flaky {
+    @Override
+    public String flaky() {
+      if (io.temporal.activity.Activity.getExecutionContext().getInfo().getAttempt() == 1) {
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("first attempt fails");
+      }
+      return "done";
+    }
+  }
+
+  @WorkflowInterface
+  public interface Stopper {
+    @WorkflowMethod
+    String run();
+
+    @SignalMethod
+    void stop();
+  }
+
+  /**
+   * A deploy step whose attempt fails just after a stop asked to cancel it, the workflow waiting
+   * for the cancellation to complete (as Ephemera's activities do).
+   */
+  public static class StopperImpl implements Stopper {
+    private final Flaky flaky =
+        Workflow.newActivityStub(
+            Flaky.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(2))
+                .setCancellationType(
+                    io.temporal.activity.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                .setRetryOptions(
+                    io.temporal.common.RetryOptions.newBuilder()
+                        .setInitialInterval(Duration.ofMillis(200))
+                        .build())
+                .build());
+    private boolean stopped;
+
+    @Override
+    public String run() {
+      List<Promise<String>> step = new ArrayList<>();
+      CancellationScope scope =
+          Workflow.newCancellationScope(() -> step.add(Async.function(flaky::flaky)));
+      scope.run();
+      Workflow.await(() -> stopped);
+      scope.cancel();
+      try {
+        return step.get(0).get();
+      } catch (io.temporal.failure.ActivityFailure e) {
+        return "cancelled";
+      }
+    }
+
+    @Override
+    public void stop() {
+      stopped = true;
+    }
+  }
+
+  @Test
+  void anActivityWhoseAttemptFailsAfterItsCancelWasRequestedEnds() throws Exception {
+    try (EmbeddedTemporalServer server = EmbeddedTemporalServer.start(0)) {
+      InetSocketAddress inet = (InetSocketAddress) server.listenAddresses().get(0);
+      WorkflowServiceStubs stubs =
+          WorkflowServiceStubs.newServiceStubs(
+              WorkflowServiceStubsOptions.newBuilder()
+                  .setTarget("127.0.0.1:" + inet.getPort())
+                  .build());
+      WorkflowClient client = WorkflowClient.newInstance(stubs);
+      WorkerFactory factory = WorkerFactory.newInstance(client);
+      Worker worker = factory.newWorker("stoppers");
+      worker.registerWorkflowImplementationTypes(StopperImpl.class);
+      worker.registerActivitiesImplementations(new FlakyImpl());
+      factory.start();
+      try {
+        Stopper stopper =
+            client.newWorkflowStub(
+                Stopper.class,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue("stoppers")
+                    .setWorkflowId("stopper")
+                    .build());
+        WorkflowClient.start(stopper::run);
+        Thread.sleep(300); // the first attempt is running; it fails 0.7 s after the stop
+        stopper.stop();
+
+        // The test server drops the activity without an event when the attempt's failure comes
+        // after the cancel request: without the guard the workflow waits for good.
+        String result =
+            WorkflowStub.fromTyped(stopper).getResult(20, TimeUnit.SECONDS, String.class);
+
+        assertThat(result).isEqualTo("cancelled");
+        assertThat(server.failuresReportedAsCancelled()).isPositive();
+      } finally {
+        factory.shutdownNow();
+        stubs.shutdownNow();
+      }
+    }
+  }
 }
