@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks, each in its own JVM with Ephemera in-process (local profile).
-#   bench/run.sh                       all six, in order
+#   bench/run.sh                       all seven, in order
 #   bench/run.sh lifecycle runners     some of them
 #   BENCH_OPTS='-Dbench.scale=0.1' bench/run.sh webhook-ingest    smaller, while developing
 # Knobs are system properties in BENCH_OPTS: -Dbench.<name>.<knob>=..., -Dbench.scale=...,
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(webhook-ingest lifecycle fleet timer-herd reconciler runners)
+ALL=(webhook-ingest lifecycle fleet timer-herd reconciler runners chaos)
 # One fixed heap for every benchmark: the fleet target is "10,000 environments in <= 2 GiB heap",
 # and the same ceiling everywhere keeps the figures comparable.
 HEAP=(-Xms2g -Xmx2g)
@@ -46,11 +46,12 @@ fi
 export JAVA_HOME
 echo "Using JDK at $JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1))"
 
-# Compile phase only: the reactor then hands out each module's target/classes (a packaged worker
-# would be the repackaged ephemera.jar, whose classes sit under BOOT-INF/).
+# Up to test-compile only: the reactor then hands out each module's target/classes (a packaged
+# worker would be the repackaged ephemera.jar, whose classes sit under BOOT-INF/), and the worker's
+# target/test-classes for its test-jar (the chaos benchmark's driver lives there, beside ChaosTest).
 mkdir -p bench/results
 cp_file=$PWD/bench/target/classpath.txt
-./mvnw -B -q -pl bench -am compile dependency:build-classpath \
+./mvnw -B -q -pl bench -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >/dev/null
 # build-classpath runs in every module of the reactor; the last one to write is bench's.
 CP="$PWD/bench/target/classes:$(cat "$cp_file")"

@@ -4,7 +4,9 @@ import io.ephemera.common.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -60,8 +62,17 @@ public final class SandboxCluster implements AutoCloseable {
   private static final java.util.logging.Logger MOCK_WEB_SERVER_LOG =
       java.util.logging.Logger.getLogger(MockWebServer.class.getName());
 
+  /**
+   * Requests carrying this header come from the sandbox itself (its controller, build simulation
+   * and inventory): probabilistic faults spare them, as a cluster's own controllers do not go
+   * through the load balancer that is failing Ephemera's calls.
+   */
+  static final String INTERNAL_HEADER = "X-Ephemera-Sandbox-Internal";
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
+  private final KubernetesClient internal;
+  private final SandboxFaults faults = new SandboxFaults("cluster");
   private final SandboxController controller;
   private final SandboxBuilds builds;
   private final Map<String, String> podLogs = new ConcurrentHashMap<>();
@@ -86,10 +97,17 @@ public final class SandboxCluster implements AutoCloseable {
             false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
-    builds = new SandboxBuilds(client, buildDelay, Clock.systemUTC(), podLogs);
+    internal =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(client.getConfiguration())
+                    .withCustomHeaders(Map.of(INTERNAL_HEADER, "true"))
+                    .build())
+            .build();
+    builds = new SandboxBuilds(internal, buildDelay, Clock.systemUTC(), podLogs);
     controller =
         new SandboxController(
-            client, rolloutDelay, Clock.systemUTC(), this::forgetRequests, builds);
+            internal, rolloutDelay, Clock.systemUTC(), this::forgetRequests, builds);
   }
 
   /**
@@ -136,6 +154,29 @@ public final class SandboxCluster implements AutoCloseable {
     failing = on;
     log.warn("Sandbox cluster {}", on ? "answers 500 to every request" : "answers normally again");
   }
+
+  /**
+   * Probabilistic fault injection for chaos tests (off by default): see {@link SandboxFaults}. It
+   * applies to requests of {@link #client()} (Ephemera's), not to the sandbox's own controller. A
+   * faulted request is answered 5xx, or the connection is closed before the answer (for {@code
+   * TIMEOUT}, after the request was applied).
+   */
+  public SandboxFaults faults() {
+    return faults;
+  }
+
+  /**
+   * Every rollout the controller started: one per Deployment template it saw change (a new
+   * Deployment, a new pod template or replica count, or a Deployment recreated), with the commit of
+   * the template's {@code ephemera.io/sha} label. Templates applied again unchanged are not
+   * rollouts, and two changes within one controller pass (100 ms) count once.
+   */
+  public List<Rollout> rollouts() {
+    return controller.rollouts();
+  }
+
+  /** One rollout: where, which Deployment, which commit, when the controller saw it start. */
+  public record Rollout(String namespace, String deployment, String sha, java.time.Instant at) {}
 
   /** A client for the sandbox, owned by it: closed with it. */
   public KubernetesClient client() {
@@ -188,7 +229,7 @@ public final class SandboxCluster implements AutoCloseable {
   public List<BuildEntry> builds() {
     List<BuildEntry> entries = new ArrayList<>();
     for (Job j :
-        client
+        internal
             .batch()
             .v1()
             .jobs()
@@ -229,10 +270,10 @@ public final class SandboxCluster implements AutoCloseable {
 
   /** Every namespace, sorted by name, with the objects it holds of the kinds the sandbox knows. */
   public List<NamespaceEntry> inventory() {
-    List<Namespace> namespaces = client.namespaces().list().getItems();
+    List<Namespace> namespaces = internal.namespaces().list().getItems();
     Map<String, List<ObjectEntry>> byNamespace = new HashMap<>();
     for (SandboxKinds.Kind<?> kind : SandboxKinds.ALL) {
-      for (HasMetadata o : kind.listAll(client)) {
+      for (HasMetadata o : kind.listAll(internal)) {
         byNamespace
             .computeIfAbsent(o.getMetadata().getNamespace(), k -> new ArrayList<>())
             .add(new ObjectEntry(kind.name(), o.getMetadata().getName(), labels(o)));
@@ -255,6 +296,7 @@ public final class SandboxCluster implements AutoCloseable {
       return;
     }
     controller.close();
+    internal.close();
     client.close();
     server.destroy();
   }
@@ -340,7 +382,10 @@ public final class SandboxCluster implements AutoCloseable {
     }
   }
 
-  /** Answers 500 while the fault switch is on, else what the mock server answers. */
+  /**
+   * Answers 500 while the fault switch is on; else, for Ephemera's requests, what {@link #faults}
+   * decides; else what the mock server answers.
+   */
   private final class Faulty extends Dispatcher {
     private final Dispatcher delegate;
 
@@ -351,14 +396,49 @@ public final class SandboxCluster implements AutoCloseable {
     @Override
     public MockResponse dispatch(RecordedRequest request) {
       if (failing) {
-        return new MockResponse()
-            .setResponseCode(500)
-            .setHeader("Content-Type", "application/json")
-            .setBody(
-                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
-                    + "\"message\":\"sandbox fault switch is on\",\"code\":500}");
+        return status(500, "sandbox fault switch is on");
       }
-      return delegate.dispatch(request);
+      SandboxFaults.Fault f = request.getHeader(INTERNAL_HEADER) == null ? faults.next() : null;
+      if (f == null) {
+        return delegate.dispatch(request);
+      }
+      return switch (f.kind()) {
+        case SERVER_ERROR -> status(f.status(), "sandbox fault injection");
+        case RESET -> hangUp();
+        case TIMEOUT -> {
+          delegate.dispatch(request);
+          SandboxFaults.stall(f);
+          yield hangUp();
+        }
+      };
+    }
+
+    private static MockResponse status(int code, String message) {
+      return new MockResponse()
+          .setResponseCode(code)
+          .setHeader("Content-Type", "application/json")
+          .setBody(
+              "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                  + "\"message\":\""
+                  + message
+                  + "\",\"code\":"
+                  + code
+                  + "}");
+    }
+
+    /**
+     * The mock server (Vert.x) cannot drop a connection on request, but it closes one whose answer
+     * says {@code Connection: close}; an answer promising more body than it sends then ends early,
+     * and the client sees the connection close mid-answer.
+     */
+    private static MockResponse hangUp() {
+      return new MockResponse()
+          .setResponseCode(200)
+          .setBody("{")
+          .setHeader("Connection", "close")
+          .setHeader("Content-Type", "application/json")
+          // After the body, which sets its own length: this one replaces it.
+          .setHeader("Content-Length", "65536");
     }
 
     @Override

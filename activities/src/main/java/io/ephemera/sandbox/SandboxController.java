@@ -1,5 +1,6 @@
 package io.ephemera.sandbox;
 
+import io.ephemera.common.Labels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,6 +60,14 @@ final class SandboxController implements AutoCloseable {
   private boolean failing;
   private volatile boolean closing;
 
+  /**
+   * Every rollout started, for {@link SandboxCluster#rollouts()}; the oldest are dropped beyond
+   * {@link #MAX_ROLLOUTS}, so a sandbox running for days stays small. Guarded by itself.
+   */
+  private final ArrayDeque<SandboxCluster.Rollout> rollouts = new ArrayDeque<>();
+
+  static final int MAX_ROLLOUTS = 100_000;
+
   private record Seen(String fingerprint, Instant since) {}
 
   SandboxController(
@@ -78,6 +88,12 @@ final class SandboxController implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  List<SandboxCluster.Rollout> rollouts() {
+    synchronized (rollouts) {
+      return List.copyOf(rollouts);
+    }
   }
 
   void start() {
@@ -179,6 +195,7 @@ final class SandboxController implements AutoCloseable {
       if (s == null || !s.fingerprint().equals(fingerprint)) {
         s = new Seen(fingerprint, now);
         seen.put(key, s);
+        recordRollout(d, now);
       }
       if (now.isBefore(s.since().plus(rolloutDelay)) || rolledOut(d)) {
         continue;
@@ -201,6 +218,25 @@ final class SandboxController implements AutoCloseable {
       }
     }
     seen.keySet().retainAll(present);
+  }
+
+  private void recordRollout(Deployment d, Instant now) {
+    var template = d.getSpec() == null ? null : d.getSpec().getTemplate();
+    Map<String, String> labels =
+        template == null || template.getMetadata() == null
+            ? null
+            : template.getMetadata().getLabels();
+    synchronized (rollouts) {
+      rollouts.addLast(
+          new SandboxCluster.Rollout(
+              d.getMetadata().getNamespace(),
+              d.getMetadata().getName(),
+              labels == null ? null : labels.get(Labels.SHA),
+              now));
+      while (rollouts.size() > MAX_ROLLOUTS) {
+        rollouts.removeFirst();
+      }
+    }
   }
 
   /**

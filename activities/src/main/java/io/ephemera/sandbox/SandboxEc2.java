@@ -82,6 +82,7 @@ public final class SandboxEc2 implements AutoCloseable {
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final SandboxFaults faults = new SandboxFaults("EC2");
 
   // All state below is guarded by "this".
   private final Map<String, SandboxInstance> instances = new LinkedHashMap<>();
@@ -128,6 +129,14 @@ public final class SandboxEc2 implements AutoCloseable {
   /** The endpoint to give both the EC2 and the SSM client as {@code endpointOverride}. */
   public URI endpoint() {
     return server.url("/").uri();
+  }
+
+  /**
+   * Probabilistic fault injection for chaos tests (off by default): see {@link SandboxFaults}. A
+   * faulted EC2 or SSM call is answered 5xx, hung up on, or applied and then hung up on.
+   */
+  public SandboxFaults faults() {
+    return faults;
   }
 
   /** Dummy static credentials: the sandbox checks no signature, and no real key is ever needed. */
@@ -179,6 +188,22 @@ public final class SandboxEc2 implements AutoCloseable {
     @Override
     public MockResponse dispatch(RecordedRequest request) {
       forgetRequests();
+      return faults.serve(
+          () -> dispatchOrError(request),
+          status -> {
+            String code = status == 503 ? "ServiceUnavailable" : "InternalError";
+            String target = request.getHeaders().get("X-Amz-Target");
+            if (target != null && target.startsWith("AmazonSSM.")) {
+              ObjectNode out = JSON.createObjectNode();
+              out.put("__type", code);
+              out.put("message", "sandbox fault injection");
+              return json(status, out);
+            }
+            return ec2Error(status, code, "sandbox fault injection");
+          });
+    }
+
+    private MockResponse dispatchOrError(RecordedRequest request) {
       try {
         String target = request.getHeaders().get("X-Amz-Target");
         String body = request.getBody() == null ? "" : request.getBody().utf8();

@@ -148,6 +148,7 @@ public final class SandboxGitLab implements AutoCloseable {
   private final TreeMap<Long, String> projects = new TreeMap<>();
   private final Map<JobKey, MergeRequest> mergeRequests = new LinkedHashMap<>();
   private volatile Instant failingUntil = Instant.MIN;
+  private final SandboxFaults faults = new SandboxFaults("GitLab");
   private long nextRunnerId = 1001;
   private final TreeMap<Long, Environment> environments = new TreeMap<>();
   private final TreeMap<Long, Deployment> deployments = new TreeMap<>();
@@ -167,17 +168,32 @@ public final class SandboxGitLab implements AutoCloseable {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
             forgetRequests();
-            try {
-              return SandboxGitLab.this.dispatch(request);
-            } catch (JacksonException e) {
-              // A request body is only ever read by params(): answer as GitLab does.
-              return respond(400, Map.of("error", "body is not valid JSON"));
-            } catch (RuntimeException e) {
-              log.warn("Sandbox GitLab failed on {}: {}", request.getRequestLine(), e.toString());
-              return respond(500, Map.of("message", "500 Internal Server Error"));
-            }
+            return faults.serve(
+                () -> dispatchOrError(request),
+                status ->
+                    respond(status, Map.of("message", status + " (sandbox fault injection)")));
           }
         });
+  }
+
+  private MockResponse dispatchOrError(RecordedRequest request) {
+    try {
+      return dispatch(request);
+    } catch (JacksonException e) {
+      // A request body is only ever read by params(): answer as GitLab does.
+      return respond(400, Map.of("error", "body is not valid JSON"));
+    } catch (RuntimeException e) {
+      log.warn("Sandbox GitLab failed on {}: {}", request.getRequestLine(), e.toString());
+      return respond(500, Map.of("message", "500 Internal Server Error"));
+    }
+  }
+
+  /**
+   * Probabilistic fault injection for chaos tests (off by default): see {@link SandboxFaults}. A
+   * faulted request is answered 5xx, hung up on, or applied and then hung up on.
+   */
+  public SandboxFaults faults() {
+    return faults;
   }
 
   /** Starts the sandbox on loopback, on a free port. */

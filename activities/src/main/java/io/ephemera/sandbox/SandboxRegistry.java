@@ -61,6 +61,7 @@ public final class SandboxRegistry implements AutoCloseable {
   private final MockWebServer server = new MockWebServer();
   private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final SandboxFaults faults = new SandboxFaults("registry");
 
   // Guarded by this: "repository:tag" -> when it was pushed.
   private final TreeMap<String, Instant> tags = new TreeMap<>();
@@ -73,19 +74,36 @@ public final class SandboxRegistry implements AutoCloseable {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
             forgetRequests();
-            MockResponse response;
-            try {
-              response = SandboxRegistry.this.dispatch(request);
-            } catch (RuntimeException e) {
-              log.warn("Sandbox registry failed on {}: {}", request.getRequestLine(), e.toString());
-              response = error(500, "UNKNOWN", "sandbox registry failure");
-            }
-            // A HEAD answer has headers only: body bytes would corrupt the kept-alive connection.
-            return "HEAD".equals(request.getMethod())
-                ? response.newBuilder().removeHeader("Content-Type").body("").build()
-                : response;
+            return faults.serve(
+                () -> headSafe(request, dispatchOrError(request)),
+                status ->
+                    headSafe(request, error(status, "UNAVAILABLE", "sandbox fault injection")));
           }
         });
+  }
+
+  private MockResponse dispatchOrError(RecordedRequest request) {
+    try {
+      return dispatch(request);
+    } catch (RuntimeException e) {
+      log.warn("Sandbox registry failed on {}: {}", request.getRequestLine(), e.toString());
+      return error(500, "UNKNOWN", "sandbox registry failure");
+    }
+  }
+
+  /** A HEAD answer has headers only: body bytes would corrupt the kept-alive connection. */
+  private static MockResponse headSafe(RecordedRequest request, MockResponse response) {
+    return "HEAD".equals(request.getMethod())
+        ? response.newBuilder().removeHeader("Content-Type").body("").build()
+        : response;
+  }
+
+  /**
+   * Probabilistic fault injection for chaos tests (off by default): see {@link SandboxFaults}. A
+   * faulted request is answered 5xx, hung up on, or applied and then hung up on.
+   */
+  public SandboxFaults faults() {
+    return faults;
   }
 
   /** Starts the sandbox on loopback; {@code port} 0 picks a free one. */

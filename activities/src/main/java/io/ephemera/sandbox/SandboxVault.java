@@ -91,6 +91,7 @@ public final class SandboxVault implements AutoCloseable {
   private final Clock clock;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final String approleSecretId;
+  private final SandboxFaults faults = new SandboxFaults("Vault");
 
   // Guarded by this.
   private final Map<String, Token> tokens = new HashMap<>();
@@ -121,16 +122,29 @@ public final class SandboxVault implements AutoCloseable {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
             forgetRequests();
-            try {
-              return SandboxVault.this.dispatch(request);
-            } catch (JacksonException e) {
-              return error(400, "failed to parse JSON input: " + e.getOriginalMessage());
-            } catch (RuntimeException e) {
-              log.warn("Sandbox Vault failed on {}: {}", request.getRequestLine(), e.toString());
-              return error(500, "internal error");
-            }
+            return faults.serve(
+                () -> dispatchOrError(request), status -> error(status, "sandbox fault injection"));
           }
         });
+  }
+
+  private MockResponse dispatchOrError(RecordedRequest request) {
+    try {
+      return dispatch(request);
+    } catch (JacksonException e) {
+      return error(400, "failed to parse JSON input: " + e.getOriginalMessage());
+    } catch (RuntimeException e) {
+      log.warn("Sandbox Vault failed on {}: {}", request.getRequestLine(), e.toString());
+      return error(500, "internal error");
+    }
+  }
+
+  /**
+   * Probabilistic fault injection for chaos tests (off by default): see {@link SandboxFaults}. A
+   * faulted request is answered 5xx, hung up on, or applied and then hung up on.
+   */
+  public SandboxFaults faults() {
+    return faults;
   }
 
   /** Starts the sandbox on loopback, on a free port, on the system clock. */

@@ -86,14 +86,17 @@ class SandboxClusterBuildTest {
     assertThat(registry.inventory())
         .singleElement()
         .satisfies(i -> assertThat(i.tag()).isEqualTo(SHA));
-    assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+    // The finished Job stays for a retry until the workflow's deleteBuild; pods and Secret go.
     assertThat(client.pods().inNamespace(NS).list().getItems()).isEmpty();
     assertThat(client.secrets().inNamespace(NS).withName("creds-1").get()).isNull();
+    builder.deleteBuild(request(SHA, "build-1", "creds-1"));
+    assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
 
     writeSecret("creds-2");
     BuildResult again = builder.build(request(SHA, "build-2", "creds-2"));
 
     assertThat(again.skipped()).isTrue();
+    builder.deleteBuild(request(SHA, "build-2", "creds-2"));
     assertThat(client.secrets().inNamespace(NS).withName("creds-2").get()).isNull();
   }
 

@@ -87,6 +87,11 @@ final class App implements AutoCloseable {
     return context.getBean(type);
   }
 
+  /** A bean by its name, e.g. the worker's lifecycle ({@code ephemeraWorker}). */
+  <T> T bean(String name, Class<T> type) {
+    return context.getBean(name, type);
+  }
+
   <T> Optional<T> optionalBean(Class<T> type) {
     return context.getBeanProvider(type).stream().findFirst();
   }

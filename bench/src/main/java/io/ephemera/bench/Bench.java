@@ -20,6 +20,7 @@ public final class Bench {
     ALL.put("timer-herd", TimerHerdBench::new);
     ALL.put("reconciler", ReconcilerBench::new);
     ALL.put("runners", RunnersBench::new);
+    ALL.put("chaos", ChaosBench::new);
   }
 
   private Bench() {}

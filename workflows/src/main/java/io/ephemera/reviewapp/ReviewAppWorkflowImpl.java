@@ -73,6 +73,11 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
   /** The Secret in each review namespace that holds the registry pull credential. */
   static final String PULL_SECRET = "registry-pull";
 
+  /**
+   * Change id: the workflow deletes a build after it succeeded too (see deleteBuildAfterSuccess).
+   */
+  static final String DELETE_BUILD_AFTER_SUCCESS = "delete-build-after-success";
+
   /** How soon GitLab feedback that failed is tried again. */
   static final Duration FEEDBACK_RETRY = Duration.ofMinutes(1);
 
@@ -378,9 +383,10 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
       Workflow.newDetachedCancellationScope(
               () -> {
                 revokeQuietly(issued, "build credentials of " + shortSha(target.sha()));
-                if (!buildFinished) {
-                  // The builder cleans up after itself; this covers one whose worker died mid-way
-                  // (a timeout) and costs one idempotent call otherwise.
+                // After a failure or a cancel this covers a builder whose worker died mid-way.
+                // After a success the builder leaves its finished Job (or a skipped build's
+                // Secret) for a retry whose answer was lost; the outcome is recorded now.
+                if (!buildFinished || deleteBuildAfterSuccess()) {
                   quietly(
                       "delete build " + name,
                       () -> builds("Delete build " + name).deleteBuild(build));
@@ -388,6 +394,15 @@ public class ReviewAppWorkflowImpl implements ReviewAppWorkflow {
               })
           .run();
     }
+  }
+
+  /**
+   * Whether a successful build is deleted by the workflow: runs before this change left it to the
+   * builder, which deleted it before answering, so that a retry after a lost answer found nothing
+   * and failed the deploy.
+   */
+  private static boolean deleteBuildAfterSuccess() {
+    return Workflow.getVersion(DELETE_BUILD_AFTER_SUCCESS, Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
   /**

@@ -69,6 +69,28 @@ class RecordReviewAppHistories {
     }
   }
 
+  /**
+   * As {@link #openPushClose}, recorded after the workflow started deleting every successful build
+   * itself (change id {@code delete-build-after-success}): each deploy's {@code BuildDeleteBuild}
+   * after its build, and the version marker.
+   */
+  @Test
+  void openPushCloseDeletingEachBuild() throws IOException {
+    ControllableKubernetes kubernetes = new ControllableKubernetes();
+    try (TestWorkflowEnvironment env = startEnvironment(kubernetes, configMock())) {
+      WorkflowClient client = env.getWorkflowClient();
+      ReviewAppWorkflow app = signalWithStart(client, deploy(SHA_A, "delivery-1"));
+      awaitReady(app, SHA_A);
+      app.deploy(deploy(SHA_B, "delivery-2"));
+      awaitReady(app, SHA_B);
+      app.stop("merge request merged");
+      assertStopped(app);
+      write(client, "open-push-close-build-deleted.json");
+    } finally {
+      kubernetes.close();
+    }
+  }
+
   /** Open → rollout fails (FAILED) → push → READY → idle for three days → STOPPED. */
   @Test
   void openFailPushAutoStop() throws IOException {

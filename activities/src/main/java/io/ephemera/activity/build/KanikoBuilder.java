@@ -40,10 +40,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code build}: if no Job of that name exists yet, asks the registry whether it already has the
  * tag (and answers {@code skipped} if so), then creates the Job (an existing one is attached to, so
- * a retry resumes the same build), waits for it heartbeating, and deletes the Job, its pods and the
- * credentials Secret once it has finished, whatever the outcome. A failed build throws {@code
- * BuildFailed} ending with the last lines of its log; a build still running after the wait budget
- * throws the retryable {@code BuildPending}; a cancelled build (a newer push) is deleted.
+ * a retry resumes the same build) and waits for it heartbeating. A successful build's pods and
+ * credentials Secret are deleted at once and its finished Job is kept, and a skipped build keeps
+ * its Secret: a retry whose first answer was lost must find what tells it the outcome (the Job, or
+ * the login for the registry check); the workflow's {@code deleteBuild} removes them right after. A
+ * failed build throws {@code BuildFailed} ending with the last lines of its log and is deleted; a
+ * build still running after the wait budget throws the retryable {@code BuildPending}; a cancelled
+ * build (a newer push) is deleted.
  *
  * <p>Secrets: the credentials Secret is read here (for the tag check) and nowhere returned, logged
  * or put into a message; its values are scrubbed from the log tail before it goes into a failure.
@@ -117,7 +120,8 @@ public class KanikoBuilder implements BuildActivities {
             "Build {}: {} is already in the registry, nothing to build",
             request.name(),
             request.destination());
-        cleanup(request);
+        // The Secret stays until the workflow's deleteBuild: a retry whose first answer was lost
+        // needs its registry login to find the tag again (without it the check cannot tell).
         return new BuildResult(request.destination(), true);
       }
       if (secret.isEmpty()) {
@@ -141,7 +145,10 @@ public class KanikoBuilder implements BuildActivities {
       throw e;
     }
     if (outcome.succeeded()) {
-      cleanup(request);
+      // The credentials and pods go now; the finished Job stays as the record of the outcome, so
+      // that a retry whose first answer was lost (a worker gone, a timed-out call) attaches to it
+      // and succeeds again instead of finding nothing. The workflow's deleteBuild removes it.
+      deletePodsAndSecret(request);
       return new BuildResult(request.destination(), false);
     }
     String message = failureMessage(request, outcome);
@@ -462,6 +469,11 @@ public class KanikoBuilder implements BuildActivities {
         }
       }
     }
+    deletePodsAndSecret(request);
+  }
+
+  /** The build's pods and its credentials Secret; absent is success. */
+  private void deletePodsAndSecret(BuildRequest request) {
     // Explicitly, not only through the Job's garbage collection: a cluster without it (the
     // sandbox, the mock) or a Job deleted with orphaning would leave them.
     try {

@@ -24,10 +24,17 @@ import org.springframework.context.SmartLifecycle;
 public class EphemeraWorker implements SmartLifecycle {
   private static final Logger log = LoggerFactory.getLogger(EphemeraWorker.class);
 
-  private final WorkerFactory factory;
+  private final WorkflowClient client;
   private final WorkerProperties properties;
   private final SearchAttributeRegistrar searchAttributes;
+  private final WorkflowImplementationOptions options;
+  private final List<TaskQueueWorkflows> workflows;
+  private final List<TaskQueueActivities> activityImplementations;
   private final List<String> taskQueues;
+
+  /** Guarded by this: a factory that was shut down cannot start again, so each start builds one. */
+  private WorkerFactory factory;
+
   private volatile boolean running;
 
   public EphemeraWorker(
@@ -37,9 +44,19 @@ public class EphemeraWorker implements SmartLifecycle {
       List<TaskQueueWorkflows> workflows,
       List<TaskQueueActivities> activityImplementations,
       SearchAttributeRegistrar searchAttributes) {
+    this.client = client;
     this.properties = properties;
     this.searchAttributes = searchAttributes;
-    this.factory =
+    this.workflows = List.copyOf(workflows);
+    this.activityImplementations = List.copyOf(activityImplementations);
+    this.options = workflowOptions(activities, activityInterfaces(activityImplementations));
+    this.factory = newFactory();
+    this.taskQueues = List.copyOf(workerQueues());
+  }
+
+  /** A factory with one worker per task queue, every workflow and activity registered. */
+  private WorkerFactory newFactory() {
+    WorkerFactory f =
         WorkerFactory.newInstance(
             client,
             WorkerFactoryOptions.newBuilder()
@@ -48,23 +65,28 @@ public class EphemeraWorker implements SmartLifecycle {
                 .setWorkerInterceptors(new ActivityLoggingInterceptor())
                 .setWorkflowCacheSize(properties.workflowCacheSize())
                 .build());
-    WorkflowImplementationOptions options =
-        workflowOptions(activities, activityInterfaces(activityImplementations));
     // Each queue gets its own worker: runners have theirs so a burst of pending jobs never delays
     // review-app deploys.
     Map<String, Worker> workers = new TreeMap<>();
     for (TaskQueueWorkflows w : workflows) {
       workers
-          .computeIfAbsent(w.taskQueue(), factory::newWorker)
+          .computeIfAbsent(w.taskQueue(), f::newWorker)
           .registerWorkflowImplementationTypes(
               options, w.implementations().toArray(Class<?>[]::new));
     }
     for (TaskQueueActivities a : activityImplementations) {
       workers
-          .computeIfAbsent(a.taskQueue(), factory::newWorker)
+          .computeIfAbsent(a.taskQueue(), f::newWorker)
           .registerActivitiesImplementations(a.implementations().toArray());
     }
-    this.taskQueues = List.copyOf(workers.keySet());
+    return f;
+  }
+
+  private Set<String> workerQueues() {
+    Set<String> queues = new java.util.TreeSet<>();
+    workflows.forEach(w -> queues.add(w.taskQueue()));
+    activityImplementations.forEach(a -> queues.add(a.taskQueue()));
+    return queues;
   }
 
   /** Every {@code @ActivityInterface} the registered implementations implement. */
@@ -104,16 +126,30 @@ public class EphemeraWorker implements SmartLifecycle {
     return taskQueues;
   }
 
+  /**
+   * Starts polling. After a {@link #stop()} (Spring's {@code Lifecycle} allows stop then start, and
+   * the chaos suite restarts the worker this way) a new factory takes the old one's place: the same
+   * registrations against the same Temporal server, as a restarted process would have.
+   */
   @Override
-  public void start() {
+  public synchronized void start() {
+    if (running) {
+      return;
+    }
     searchAttributes.ensureRegistered();
+    if (factory.isShutdown()) {
+      factory = newFactory();
+    }
     factory.start();
     running = true;
     log.info("Temporal worker polling task queues {}", taskQueues);
   }
 
   @Override
-  public void stop() {
+  public synchronized void stop() {
+    if (!running) {
+      return;
+    }
     factory.shutdown();
     try {
       factory.awaitTermination(properties.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);

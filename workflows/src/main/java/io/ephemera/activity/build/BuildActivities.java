@@ -15,14 +15,17 @@ public interface BuildActivities {
    * Idempotent by build name: a retry attaches to the build already running. Waits, heartbeating;
    * fails with {@code BuildFailed} (non-retryable, the message ends with the last lines of the
    * build log) when the build fails, and with {@code BuildPending} (retryable) when it has not
-   * finished within one attempt's wait budget. The build's Job, pod and credentials Secret are
-   * deleted once it has finished, whatever the outcome, and when the activity is cancelled.
+   * finished within one attempt's wait budget. A failed or cancelled build is deleted. A successful
+   * one keeps its finished Job, and a skipped one its credentials Secret, so that a retry whose
+   * first answer was lost learns the outcome again: call {@link #deleteBuild} once the outcome is
+   * recorded.
    */
   BuildResult build(BuildRequest request);
 
   /**
-   * Deletes what a build left (Job, pods, credentials Secret); absent objects are success. For
-   * teardown and the reaper, when the worker running {@link #build} died before cleaning up.
+   * Deletes what a build left (Job, pods, credentials Secret); absent objects are success. After
+   * every build, and for the reaper, when the worker running {@link #build} died before cleaning
+   * up.
    */
   void deleteBuild(BuildRequest request);
 }
