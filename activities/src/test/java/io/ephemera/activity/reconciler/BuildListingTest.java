@@ -139,6 +139,12 @@ class BuildListingTest {
 
     sandbox.holdBuilds(null);
     assertThat(running.get(20, TimeUnit.SECONDS).skipped()).isFalse();
+    // A finished build keeps its Job until its workflow's deleteBuild (a retry after a lost
+    // answer re-attaches to it): still live, owned by a running review app, never a candidate.
+    Listing finished = scan(KubernetesSources.builds(client, NS));
+    assertThat(finished.live()).isEqualTo(1);
+    assertThat(finished.candidates()).isEmpty();
+    builder.deleteBuild(request(RUNNING, "build-running"));
     assertThat(scan(KubernetesSources.builds(client, NS)).live()).isZero();
   }
 
@@ -207,17 +213,13 @@ class BuildListingTest {
   }
 
   private CompletableFuture<BuildResult> build(String workflowId, String name) {
-    BuildRequest request =
-        new BuildRequest(
-            workflowId,
-            42,
-            "group/app",
-            SHA,
-            NS,
-            name,
-            registry.host() + "/group/app:" + SHA,
-            name);
+    BuildRequest request = request(workflowId, name);
     return CompletableFuture.supplyAsync(() -> builder.build(request));
+  }
+
+  private BuildRequest request(String workflowId, String name) {
+    return new BuildRequest(
+        workflowId, 42, "group/app", SHA, NS, name, registry.host() + "/group/app:" + SHA, name);
   }
 
   private void awaitJobs(String... names) throws InterruptedException {
