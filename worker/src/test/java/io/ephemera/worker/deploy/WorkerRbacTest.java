@@ -130,6 +130,10 @@ class WorkerRbacTest {
             Set.of(KanikoBuilder.class),
             WorkerRbacTest::imageBuild),
         new Exercise(
+            "deploy token: the worker reads the Vault-issued token's Secret",
+            Set.of(io.ephemera.activity.kubernetes.DeployTokenClients.class),
+            WorkerRbacTest::deployToken),
+        new Exercise(
             "reconciler: managed namespaces and runner pods, page by page",
             Set.of(KubernetesSources.class),
             WorkerRbacTest::reconcilerListings));
@@ -566,6 +570,43 @@ class WorkerRbacTest {
           assertThat(client.batch().v1().jobs().inNamespace(ns).list().getItems()).isEmpty();
           assertThat(client.secrets().inNamespace(ns).withName(secret).get()).isNull();
         });
+  }
+
+  /**
+   * With {@code ephemera.vault.deploy.kubernetes}, the worker only reads the token Secret the
+   * credentials step wrote; what the client built from the token then does is authorised by the
+   * Vault role's own binding, not by the worker's RBAC.
+   */
+  static void deployToken(Cluster cluster) {
+    KubernetesClient client = cluster.client();
+    String ns = Names.reviewNamespace(4242, "group/app", 11);
+    cluster.offTheRecord(
+        () -> {
+          client
+              .namespaces()
+              .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+              .create();
+          client
+              .secrets()
+              .inNamespace(ns)
+              .resource(
+                  new io.fabric8.kubernetes.api.model.SecretBuilder()
+                      .withNewMetadata()
+                      .withName(io.ephemera.activity.kubernetes.DeployToken.SECRET_NAME)
+                      .addToAnnotations(
+                          io.ephemera.activity.kubernetes.DeployToken.EXPIRES_AT_ANNOTATION,
+                          java.time.Instant.now().plusSeconds(3600).toString())
+                      .endMetadata()
+                      .addToData(
+                          io.ephemera.activity.kubernetes.DeployToken.TOKEN_KEY,
+                          java.util.Base64.getEncoder().encodeToString("t".getBytes()))
+                      .build())
+              .create();
+        });
+    try (var clients = new io.ephemera.activity.kubernetes.DeployTokenClients(client, true)) {
+      clients.forNamespace(ns);
+      clients.forNamespace(ns); // cached: one more read of the Secret, no new client
+    }
   }
 
   /** The reaper's Kubernetes listings, as the reconciler's pass pages through them. */
